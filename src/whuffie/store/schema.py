@@ -1,0 +1,212 @@
+"""The store's schema: canonical tables, the ``interactions`` view, and migrations.
+
+The schema version lives in the ``meta`` table. :data:`MIGRATIONS` lists, for
+each version, the statements that bring a store from the previous version to
+it; opening an older store applies the missing steps in one transaction, and
+opening a store written by a newer Whuffie is refused rather than damaged.
+"""
+
+from __future__ import annotations
+
+from whuffie.store.model import VOTE_KINDS
+
+_VOTE_KINDS_SQL = ", ".join(f"'{k}'" for k in VOTE_KINDS)
+
+TABLES_V1 = [
+    """
+    CREATE TABLE meta (
+        key VARCHAR PRIMARY KEY,
+        value VARCHAR
+    )""",
+    """
+    CREATE TABLE imports (
+        import_id BIGINT PRIMARY KEY,
+        path VARCHAR NOT NULL,
+        sha256 VARCHAR,
+        size BIGINT,
+        format VARCHAR NOT NULL,
+        options JSON,
+        status VARCHAR NOT NULL,          -- running, complete, failed, interrupted
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP,
+        duration_s DOUBLE,
+        read BIGINT NOT NULL DEFAULT 0,
+        stored BIGINT NOT NULL DEFAULT 0,
+        duplicate BIGINT NOT NULL DEFAULT 0,
+        quarantined BIGINT NOT NULL DEFAULT 0,
+        error VARCHAR,
+        version VARCHAR
+    )""",
+    """
+    CREATE TABLE actors (
+        actor_id VARCHAR PRIMARY KEY,
+        platform VARCHAR NOT NULL,
+        handle VARCHAR,
+        name VARCHAR,
+        url VARCHAR,
+        description VARCHAR,
+        created_at TIMESTAMP,
+        followers BIGINT,
+        following BIGINT,
+        posts BIGINT,
+        verified BOOLEAN,
+        extra JSON,
+        import_id BIGINT
+    )""",
+    """
+    CREATE TABLE messages (
+        message_id VARCHAR PRIMARY KEY,
+        platform VARCHAR NOT NULL,
+        actor_id VARCHAR,
+        created_at TIMESTAMP,             -- UTC
+        utc_offset SMALLINT,              -- the source's offset in minutes, when it gave one
+        kind VARCHAR NOT NULL,
+        text VARCHAR,
+        title VARCHAR,
+        lang VARCHAR,
+        reply_to VARCHAR,
+        reshare_of VARCHAR,
+        quote_of VARCHAR,
+        thread_id VARCHAR,
+        url VARCHAR,
+        likes BIGINT,
+        reshares BIGINT,
+        replies BIGINT,
+        quotes BIGINT,
+        score BIGINT,
+        views BIGINT,
+        is_stub BOOLEAN NOT NULL,         -- known only by id and author
+        extra JSON,
+        import_id BIGINT
+    )""",
+    """
+    CREATE TABLE mentions (
+        message_id VARCHAR NOT NULL,
+        actor_id VARCHAR NOT NULL,
+        handle VARCHAR,
+        PRIMARY KEY (message_id, actor_id)
+    )""",
+    """
+    CREATE TABLE links (
+        message_id VARCHAR NOT NULL,
+        url VARCHAR NOT NULL,
+        domain VARCHAR,
+        target_actor_id VARCHAR,
+        PRIMARY KEY (message_id, url)
+    )""",
+    """
+    CREATE TABLE tags (
+        message_id VARCHAR NOT NULL,
+        tag VARCHAR NOT NULL,
+        PRIMARY KEY (message_id, tag)
+    )""",
+    """
+    CREATE TABLE recipients (
+        message_id VARCHAR NOT NULL,
+        actor_id VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        PRIMARY KEY (message_id, actor_id, role)
+    )""",
+    """
+    CREATE TABLE ratings (
+        rating_id VARCHAR PRIMARY KEY,
+        platform VARCHAR NOT NULL,
+        rater_id VARCHAR,
+        target_actor_id VARCHAR,
+        target_message_id VARCHAR,
+        kind VARCHAR NOT NULL,
+        value DOUBLE,
+        created_at TIMESTAMP,
+        import_id BIGINT
+    )""",
+    """
+    CREATE TABLE ties (
+        tie_id VARCHAR PRIMARY KEY,
+        platform VARCHAR NOT NULL,
+        source_id VARCHAR NOT NULL,
+        target_id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        weight DOUBLE NOT NULL,
+        created_at TIMESTAMP,
+        directed BOOLEAN NOT NULL,
+        import_id BIGINT
+    )""",
+    """
+    CREATE TABLE quarantine (
+        quarantine_id VARCHAR PRIMARY KEY,   -- hash of where and why: re-imports add nothing
+        import_id BIGINT,
+        path VARCHAR,
+        line BIGINT,
+        byte_offset BIGINT,
+        reason VARCHAR NOT NULL,
+        excerpt VARCHAR,
+        created_at TIMESTAMP
+    )""",
+]
+
+# One row per act of attention, pointing from the one who pays attention to
+# the one who receives it. ``message_id`` is the message behind the edge (the
+# reply, the reshare, the email; for a vote, the message voted on);
+# ``record_id`` is the row it came from (a message, rating or tie id), so every
+# edge can be explained.
+INTERACTIONS_VIEW = f"""
+CREATE OR REPLACE VIEW interactions AS
+SELECT m.actor_id AS source, p.actor_id AS target, 'reply' AS kind, m.message_id,
+       m.created_at, m.platform, 1.0 AS weight, CAST(NULL AS DOUBLE) AS value,
+       m.message_id AS record_id
+  FROM messages m JOIN messages p ON p.message_id = m.reply_to
+ WHERE NOT m.is_stub AND m.actor_id IS NOT NULL AND p.actor_id IS NOT NULL
+UNION ALL
+SELECT m.actor_id, p.actor_id, 'reshare', m.message_id, m.created_at, m.platform, 1.0, NULL,
+       m.message_id
+  FROM messages m JOIN messages p ON p.message_id = m.reshare_of
+ WHERE NOT m.is_stub AND m.actor_id IS NOT NULL AND p.actor_id IS NOT NULL
+UNION ALL
+SELECT m.actor_id, p.actor_id, 'quote', m.message_id, m.created_at, m.platform, 1.0, NULL,
+       m.message_id
+  FROM messages m JOIN messages p ON p.message_id = m.quote_of
+ WHERE NOT m.is_stub AND m.actor_id IS NOT NULL AND p.actor_id IS NOT NULL
+UNION ALL
+SELECT m.actor_id, x.actor_id, 'mention', m.message_id, m.created_at, m.platform, 1.0, NULL,
+       m.message_id
+  FROM mentions x JOIN messages m ON m.message_id = x.message_id
+ WHERE m.actor_id IS NOT NULL
+UNION ALL
+SELECT m.actor_id, l.target_actor_id, 'link', m.message_id, m.created_at, m.platform, 1.0, NULL,
+       m.message_id
+  FROM links l JOIN messages m ON m.message_id = l.message_id
+ WHERE m.actor_id IS NOT NULL AND l.target_actor_id IS NOT NULL
+UNION ALL
+SELECT m.actor_id, r.actor_id, 'email', m.message_id, m.created_at, m.platform, 1.0, NULL,
+       m.message_id
+  FROM recipients r JOIN messages m ON m.message_id = r.message_id
+ WHERE m.actor_id IS NOT NULL
+UNION ALL
+SELECT r.rater_id, coalesce(r.target_actor_id, t.actor_id),
+       CASE WHEN r.kind IN ({_VOTE_KINDS_SQL}) THEN 'vote' ELSE 'rating' END,
+       r.target_message_id, r.created_at, r.platform, 1.0, r.value, r.rating_id
+  FROM ratings r LEFT JOIN messages t ON t.message_id = r.target_message_id
+ WHERE r.rater_id IS NOT NULL AND coalesce(r.target_actor_id, t.actor_id) IS NOT NULL
+UNION ALL
+SELECT source_id, target_id, kind, NULL, created_at, platform, weight, NULL, tie_id
+  FROM ties
+UNION ALL
+SELECT target_id, source_id, kind, NULL, created_at, platform, weight, NULL, tie_id
+  FROM ties WHERE NOT directed AND source_id <> target_id
+"""
+
+#: version -> statements that upgrade a store from version - 1.
+MIGRATIONS: dict[int, list[str]] = {
+    1: [*TABLES_V1, INTERACTIONS_VIEW],
+}
+
+SCHEMA_VERSION = max(MIGRATIONS)
+
+#: The canonical tables, in the order a status report lists them.
+CANONICAL_TABLES = (
+    "actors", "messages", "mentions", "links", "tags", "recipients", "ratings", "ties",
+    "imports", "quarantine",
+)
+
+#: Interaction kinds the view can produce besides tie kinds.
+INTERACTION_KINDS = ("reply", "reshare", "quote", "mention", "link", "email", "vote", "rating")

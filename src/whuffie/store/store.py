@@ -1,0 +1,288 @@
+"""The store: one embedded DuckDB file holding the canonical tables.
+
+Open it with :func:`whuffie.open`; every analysis reads from it and every
+import writes to it. The file is created on first use, migrated when an older
+Whuffie wrote it, and refused when a newer one did.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from whuffie import __version__
+from whuffie.errors import SchemaError, WhuffieError
+from whuffie.store.schema import INTERACTION_KINDS, MIGRATIONS, SCHEMA_VERSION
+
+#: Where the store lives when neither ``--db`` nor ``WHUFFIE_DB`` says otherwise.
+DEFAULT_DB = "whuffie.duckdb"
+
+
+def default_path() -> Path:
+    """The store path from ``WHUFFIE_DB``, or ``./whuffie.duckdb``."""
+    return Path(os.environ.get("WHUFFIE_DB") or DEFAULT_DB)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Store:
+    """An open Whuffie store.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The DuckDB file; ``WHUFFIE_DB`` or ``./whuffie.duckdb`` by default.
+        ``":memory:"`` gives a throw-away in-memory store.
+    read_only : bool
+        Open without taking the write lock (no migration, no import).
+
+    Examples
+    --------
+    >>> import whuffie
+    >>> with whuffie.open(":memory:") as store:
+    ...     store.status()["messages"]
+    {}
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.read_only = read_only
+        target = str(self.path)
+        if target != ":memory:":
+            if read_only and not self.path.exists():
+                raise WhuffieError(
+                    f"no store at {self.path}; create one with 'whuffie ingest PATH --db {self.path}'"
+                )
+            if not read_only and self.path.parent and not self.path.parent.exists():
+                raise WhuffieError(f"cannot create {self.path}: folder {self.path.parent} does not exist")
+        try:
+            self.con = duckdb.connect(target, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise WhuffieError(
+                f"cannot open store {self.path}: {exc}. Is another whuffie process using it?"
+            ) from exc
+        except duckdb.Error as exc:
+            raise WhuffieError(f"cannot open store {self.path}: {exc}") from exc
+        try:
+            self._migrate()
+            if not read_only:
+                self._mark_interrupted()
+        except BaseException:
+            self.con.close()
+            raise
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def _version(self) -> int:
+        has_meta = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchall()[0][0]
+        if not has_meta:
+            tables = self.con.execute("SELECT count(*) FROM information_schema.tables").fetchall()[0][0]
+            if tables:
+                raise SchemaError(
+                    f"{self.path} is a DuckDB file but not a Whuffie store (no 'meta' table); "
+                    "choose another --db path"
+                )
+            return 0
+        rows = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        return int(rows[0][0]) if rows else 0
+
+    def _migrate(self) -> None:
+        version = self._version()
+        if version > SCHEMA_VERSION:
+            raise SchemaError(
+                f"{self.path} has schema version {version}, newer than this Whuffie "
+                f"understands ({SCHEMA_VERSION}); upgrade whuffie to read it"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if self.read_only:
+            raise SchemaError(
+                f"{self.path} has schema version {version}; open it once for writing "
+                f"(e.g. 'whuffie status') to migrate it to {SCHEMA_VERSION}"
+            )
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[step]:
+                    self.con.execute(statement)
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('created_by', ?)",
+                [str(SCHEMA_VERSION), f"whuffie {__version__}"],
+            )
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def _mark_interrupted(self) -> None:
+        # DuckDB lets one process write a file; an import still 'running' when we
+        # get the write lock was killed before it finished.
+        self.con.execute(
+            "UPDATE imports SET status = 'interrupted' WHERE status = 'running'"
+        )
+
+    def close(self) -> None:
+        """Close the store (checkpointing DuckDB's write-ahead log)."""
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- queries -------------------------------------------------------------------------
+
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """Run a SQL query and return its rows as dictionaries.
+
+        Examples
+        --------
+        >>> import whuffie
+        >>> with whuffie.open(":memory:") as store:
+        ...     store.sql("SELECT 1 AS one")
+        [{'one': 1}]
+        """
+        cur = self.con.execute(query, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open store."""
+        return self._version()
+
+    def status(self) -> dict[str, Any]:
+        """Counts that describe the store.
+
+        Returns
+        -------
+        dict
+            ``messages`` and ``actors``: counts per platform (stubs excluded
+            from messages, counted under ``stubs``); ``interactions``: count per
+            kind; ``imports`` and ``quarantined``: totals; ``tables``: row count
+            of every canonical table; ``span``: first and last message time.
+        """
+        q = self.con.execute
+        messages = dict(q(
+            "SELECT platform, count(*) FROM messages WHERE NOT is_stub GROUP BY 1 ORDER BY 1"
+        ).fetchall())
+        stubs = dict(q(
+            "SELECT platform, count(*) FROM messages WHERE is_stub GROUP BY 1 ORDER BY 1"
+        ).fetchall())
+        actors = dict(q("SELECT platform, count(*) FROM actors GROUP BY 1 ORDER BY 1").fetchall())
+        kinds = dict(q("SELECT kind, count(*) FROM interactions GROUP BY 1 ORDER BY 1").fetchall())
+        interactions = {k: int(kinds.pop(k, 0)) for k in INTERACTION_KINDS}
+        interactions.update({k: int(v) for k, v in sorted(kinds.items())})
+        imports = q(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'complete'), "
+            "count(*) FILTER (WHERE status IN ('interrupted', 'failed')), "
+            "coalesce(sum(read), 0), coalesce(sum(stored), 0), coalesce(sum(duplicate), 0) "
+            "FROM imports"
+        ).fetchall()[0]
+        quarantined = q("SELECT count(*) FROM quarantine").fetchall()[0][0]
+        tables = {
+            t: q(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+            for t in ("actors", "messages", "mentions", "links", "tags", "recipients",
+                      "ratings", "ties")
+        }
+        span = q(
+            "SELECT min(created_at), max(created_at) FROM messages WHERE NOT is_stub"
+        ).fetchall()[0]
+        return {
+            "db": str(self.path),
+            "schema_version": self.schema_version,
+            "messages": {k: int(v) for k, v in messages.items()},
+            "stubs": {k: int(v) for k, v in stubs.items()},
+            "actors": {k: int(v) for k, v in actors.items()},
+            "interactions": interactions,
+            "ratings": int(tables["ratings"]),
+            "ties": int(tables["ties"]),
+            "imports": {
+                "total": int(imports[0]), "complete": int(imports[1]),
+                "interrupted": int(imports[2]), "read": int(imports[3]),
+                "stored": int(imports[4]), "duplicate": int(imports[5]),
+            },
+            "quarantined": int(quarantined),
+            "tables": {k: int(v) for k, v in tables.items()},
+            "span": {
+                "first": span[0].isoformat() if span[0] else None,
+                "last": span[1].isoformat() if span[1] else None,
+            },
+        }
+
+    def imports(self) -> list[dict[str, Any]]:
+        """Every import, newest last."""
+        rows = self.sql(
+            "SELECT import_id, path, format, status, read, stored, duplicate, quarantined, "
+            "duration_s, sha256, size, started_at, error FROM imports ORDER BY import_id"
+        )
+        for r in rows:
+            r["started_at"] = r["started_at"].isoformat() if r["started_at"] else None
+        return rows
+
+    def quarantine(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Quarantined records: file, line, byte offset, reason and a raw excerpt."""
+        sql = (
+            "SELECT q.import_id, q.path, q.line, q.byte_offset, i.format, q.reason, q.excerpt "
+            "FROM quarantine q LEFT JOIN imports i USING (import_id) "
+            "ORDER BY q.path, q.line NULLS LAST, q.byte_offset NULLS LAST"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self.sql(sql)
+
+    # -- imports -------------------------------------------------------------------------
+
+    def begin_import(self, path: str, fmt: str, size: int, options: dict[str, str]) -> int:
+        """Record the start of an import and return its id."""
+        import_id = self.con.execute(
+            "SELECT coalesce(max(import_id), 0) + 1 FROM imports"
+        ).fetchall()[0][0]
+        self.con.execute(
+            "INSERT INTO imports (import_id, path, size, format, options, status, started_at, "
+            "version) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+            [import_id, path, size, fmt, orjson.dumps(options).decode(), _now(), __version__],
+        )
+        return int(import_id)
+
+    def ingest(self, paths, format: str = "auto", **kwargs):
+        """Import files or folders; see :func:`whuffie.store.ingest.ingest`."""
+        from whuffie.store.ingest import ingest
+
+        return ingest(self, paths, format=format, **kwargs)
+
+
+def open(path: str | os.PathLike | None = None, read_only: bool = False) -> Store:
+    """Open (and create or migrate) a Whuffie store.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The DuckDB file. Defaults to ``WHUFFIE_DB`` or ``./whuffie.duckdb``.
+    read_only : bool
+        Open without the write lock.
+
+    Returns
+    -------
+    Store
+
+    Examples
+    --------
+    >>> import whuffie
+    >>> store = whuffie.open(":memory:")
+    >>> store.schema_version >= 1
+    True
+    >>> store.close()
+    """
+    return Store(path, read_only=read_only)

@@ -1,0 +1,43 @@
+"""Shared fixtures: the real data folder beside the project, and fresh stores."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import whuffie
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Real public data sets (see ../shared/data/README.md); absent on a user's machine.
+SHARED = Path(os.environ.get("WHUFFIE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+#: The project's own small, licence-clean fixtures.
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The shared real-data folder; tests that need it skip when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"real data folder {SHARED} is absent (set WHUFFIE_SHARED_DATA)")
+    return SHARED
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A fresh store in a temporary file."""
+    s = whuffie.open(tmp_path / "test.duckdb")
+    yield s
+    s.close()
+
+
+def ingest_counts(store, paths, **kwargs):
+    """Ingest and return (read, stored, duplicate, quarantined) totals."""
+    report = store.ingest([str(p) for p in paths], **kwargs)
+    return tuple(report.total(k) for k in ("read", "stored", "duplicate", "quarantined"))
+
+
+def scalar(store, sql, params=None):
+    """The single value of a query."""
+    return store.con.execute(sql, params or []).fetchall()[0][0]

@@ -280,8 +280,8 @@ def _clean(values: list[str | None]) -> pa.Array:
         return pa.array(values, pa.string())
     except (pa.ArrowInvalid, UnicodeEncodeError):
         return pa.array(
-            [v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) else v
-             for v in values],
+            [v.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+             if isinstance(v, str) else v for v in values],
             pa.string(),
         )
 

@@ -1,0 +1,49 @@
+"""The ``whuffie`` command: thin commands over the library, one module per group.
+
+Every command opens the store, calls one library function and prints the
+result; a :class:`~whuffie.errors.WhuffieError` becomes ``Error: <message>``
+and exit status 1. Listing commands take ``--json`` and ``--csv``.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from whuffie import __version__
+from whuffie.cli import demo, ingest, store
+
+app = typer.Typer(
+    name="whuffie",
+    help="Community intelligence from the real conversations around a brand or community.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"whuffie {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Community intelligence from the real conversations around a brand or community."""
+
+
+app.command()(ingest.ingest)
+app.command()(store.status)
+app.command()(store.quarantine)
+app.command()(store.imports)
+app.command()(ingest.formats)
+app.command()(demo.demo)
+app.command()(demo.report)
+
+
+def main() -> None:
+    """Entry point of the ``whuffie`` console script."""
+    app()

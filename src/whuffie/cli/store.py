@@ -1,0 +1,79 @@
+"""``whuffie status``, ``whuffie quarantine`` and ``whuffie imports``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from whuffie.cli.common import (
+    CsvOption,
+    DbOption,
+    JsonOption,
+    console,
+    emit,
+    open_store,
+    reported_errors,
+)
+from whuffie.report.tables import to_json
+
+
+def status(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Summarise the store: messages and actors per platform, interactions per kind, imports."""
+    with reported_errors():
+        with open_store(db, read_only=True) as store:
+            st = store.status()
+        if as_json:
+            sys.stdout.write(to_json(st) + "\n")
+            return
+        console.print(f"Store {st['db']} (schema {st['schema_version']})", markup=False)
+        t = Table(title="Platforms")
+        for c in ("platform", "messages", "actors", "stubs"):
+            t.add_column(c, justify="left" if c == "platform" else "right")
+        for p in sorted(set(st["messages"]) | set(st["actors"])):
+            t.add_row(p, f"{st['messages'].get(p, 0):,}", f"{st['actors'].get(p, 0):,}",
+                      f"{st['stubs'].get(p, 0):,}")
+        console.print(t)
+        k = Table(title="Interactions")
+        k.add_column("kind")
+        k.add_column("count", justify="right")
+        for kind, n in st["interactions"].items():
+            k.add_row(kind, f"{n:,}")
+        console.print(k)
+        imp = st["imports"]
+        console.print(
+            f"Imports: {imp['total']:,} ({imp['complete']:,} complete, {imp['interrupted']:,} "
+            f"interrupted or failed); records read {imp['read']:,}, stored {imp['stored']:,}, "
+            f"duplicate {imp['duplicate']:,}; quarantined {st['quarantined']:,}.",
+            markup=False,
+        )
+        if st["span"]["first"]:
+            console.print(f"Messages from {st['span']['first']} to {st['span']['last']} (UTC).",
+                          markup=False)
+
+
+def quarantine(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    limit: Annotated[int | None, typer.Option(help="Show at most this many records.")] = None,
+) -> None:
+    """List the records that could not be read: file, line, byte offset, reason, excerpt."""
+    with reported_errors():
+        with open_store(db, read_only=True) as store:
+            rows = store.quarantine(limit)
+        emit(rows, ["path", "line", "byte_offset", "format", "reason", "excerpt"],
+             as_json=as_json, as_csv=as_csv, title="Quarantined records",
+             empty="No quarantined records.")
+
+
+def imports(db: DbOption = None, as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
+    """List every import: file, format, status, counts, sha256 and duration."""
+    with reported_errors():
+        with open_store(db, read_only=True) as store:
+            rows = store.imports()
+        emit(rows, ["import_id", "path", "format", "status", "read", "stored", "duplicate",
+                    "quarantined", "duration_s", "sha256"],
+             as_json=as_json, as_csv=as_csv, title="Imports", empty="No imports yet.")

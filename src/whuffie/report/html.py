@@ -1,0 +1,127 @@
+"""The HTML report: one self-contained folder that opens offline.
+
+``write_report(store, out)`` renders ``out/index.html`` from a Jinja2 template
+with autoescaping (every string that came from data is escaped) and writes
+Plotly's JavaScript bundle beside it, so the report needs no network. The
+report is a list of sections; each analysis contributes one by appending a
+function to :data:`SECTIONS` that takes the store and returns a
+:class:`Section` (or ``None`` when it has nothing to show).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import plotly.graph_objects as go
+from markupsafe import Markup
+
+from whuffie import __version__
+from whuffie.store.store import Store
+
+
+@dataclass
+class Section:
+    """One part of the report.
+
+    ``blocks`` is a list of ``(kind, payload)``: ``("text", str)``,
+    ``("cards", [(label, value), ...])``, ``("table", {"columns": [...],
+    "rows": [...]})`` or ``("figure", plotly Figure)``.
+    """
+
+    id: str
+    title: str
+    blocks: list[tuple[str, Any]] = field(default_factory=list)
+
+
+#: Functions that build the report's sections, in order.
+SECTIONS: list[Callable[[Store], Section | None]] = []
+
+
+def section(fn: Callable[[Store], Section | None]) -> Callable[[Store], Section | None]:
+    """Register a section builder (decorator)."""
+    SECTIONS.append(fn)
+    return fn
+
+
+def _figure_json(fig: go.Figure) -> Markup:
+    # The JSON goes inside a <script> element: "<" must not appear raw, or a
+    # "</script>" in an actor's name would end the element.
+    text = fig.to_json().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("whuffie.report", "templates"),
+    autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    undefined=jinja2.StrictUndefined,
+)
+_env.filters["figure_json"] = _figure_json
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+_env.filters["fmt"] = _fmt
+
+
+def write_report(store: Store, out: str | Path, title: str = "Whuffie report") -> Path:
+    """Write the HTML report of a store to a folder.
+
+    Parameters
+    ----------
+    store : Store
+        The store to describe.
+    out : str or Path
+        The folder; created if missing. ``index.html`` and ``plotly.min.js``
+        are written into it.
+    title : str
+        The report's title.
+
+    Returns
+    -------
+    Path
+        The path of ``index.html``.
+
+    Examples
+    --------
+    >>> import tempfile, whuffie
+    >>> out = tempfile.mkdtemp()
+    >>> with whuffie.open(":memory:") as store:
+    ...     write_report(store, out).name
+    'index.html'
+    """
+    # Importing registers the built-in sections.
+    from whuffie.report import summary  # noqa: F401
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sections = [s for s in (build(store) for build in SECTIONS) if s is not None]
+    html = _env.get_template("report.html.j2").render(
+        title=title,
+        sections=sections,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+        db=str(store.path),
+    )
+    index = out / "index.html"
+    index.write_text(html, encoding="utf-8")
+    bundle = out / "plotly.min.js"
+    if not bundle.exists():
+        from plotly.offline import get_plotlyjs
+
+        bundle.write_text(get_plotlyjs(), encoding="utf-8")
+    return index

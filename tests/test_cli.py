@@ -1,0 +1,135 @@
+"""The command line: help everywhere, errors as 'Error: ...' with exit 1, JSON and CSV listings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from whuffie.cli import app
+from whuffie.sources import reader_ids
+
+runner = CliRunner()
+
+
+def run(*args, **kw):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False, **kw)
+
+
+def test_every_command_has_help_text():
+    group = get_command(app)
+    assert len(group.commands) >= 7
+    for name, cmd in group.commands.items():
+        assert cmd.help and len(cmd.help.strip()) > 20, f"'whuffie {name}' has no help text"
+        result = run(name, "--help")
+        assert result.exit_code == 0
+
+
+def test_python_dash_m_runs_the_cli():
+    out = subprocess.run([sys.executable, "-m", "whuffie", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.startswith("whuffie ")
+
+
+def test_missing_path_is_an_error_with_exit_1(tmp_path):
+    result = run("ingest", tmp_path / "nope.jsonl", "--db", tmp_path / "s.duckdb")
+    assert result.exit_code == 1
+    assert "Error: " in result.output and "nope.jsonl does not exist" in result.output
+
+
+def test_unknown_format_lists_the_known_ones(tmp_path):
+    f = tmp_path / "x.txt"
+    f.write_text("1 2\n")
+    result = run("ingest", f, "--format", "myspace", "--db", tmp_path / "s.duckdb")
+    assert result.exit_code == 1
+    assert "unknown format 'myspace'; known formats: " in result.output
+    assert "twarc2" in result.output
+
+
+def test_unrecognised_explicit_file_asks_for_format(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("Dear diary, today nothing happened.\n")
+    result = run("ingest", f, "--db", tmp_path / "s.duckdb")
+    assert result.exit_code == 1
+    assert "cannot tell the format of" in result.output and "--format" in result.output
+
+
+def test_bad_option_syntax_is_a_usage_error(tmp_path):
+    f = tmp_path / "e.txt"
+    f.write_text("1 2\n")
+    result = run("ingest", f, "-o", "platform", "--db", tmp_path / "s.duckdb")
+    assert result.exit_code == 2
+    assert "not KEY=VALUE" in result.output
+
+
+def test_strict_exits_1_and_names_file_and_line(tmp_path):
+    f = tmp_path / "e.txt"
+    f.write_text("1 2\n2 3\nbroken\n")
+    result = run("ingest", f, "-f", "edges", "--strict", "--db", tmp_path / "s.duckdb")
+    assert result.exit_code == 1
+    assert "e.txt line 3: expected at least 2 fields" in result.output
+
+
+def test_ingest_status_and_quarantine_json(tmp_path):
+    f = tmp_path / "net" / "e.txt"
+    f.parent.mkdir()
+    f.write_text("1 2\n2 3\n=cmd|' /C calc'!A0\n3 1\n")
+    db = tmp_path / "s.duckdb"
+    result = run("ingest", f, "-f", "edges", "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "1 record(s) quarantined" in result.output
+    status = json.loads(run("status", "--db", db, "--json").stdout)
+    assert status["actors"] == {"net": 3}
+    assert status["interactions"]["tie"] == 3
+    assert status["imports"]["total"] == 1
+    assert status["quarantined"] == 1
+    assert set(status) >= {"messages", "actors", "interactions", "imports", "quarantined"}
+    rows = json.loads(run("quarantine", "--db", db, "--json").stdout)
+    assert [(r["line"], r["format"]) for r in rows] == [(3, "edges")]
+    assert rows[0]["reason"] == "field 'source' is \"=cmd|'\", expected a node id"
+
+
+def test_csv_listings_are_safe_from_formula_injection(tmp_path):
+    f = tmp_path / "net" / "e.txt"
+    f.parent.mkdir()
+    f.write_text("=HYPERLINK(\"http://evil\")\n")
+    db = tmp_path / "s.duckdb"
+    run("ingest", f, "-f", "edges", "--db", db)
+    out = run("quarantine", "--db", db, "--csv").stdout
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["path", "line", "byte_offset", "format", "reason", "excerpt"]
+    assert rows[1][-1] == "'=HYPERLINK(\"http://evil\")"
+
+
+def test_formats_lists_every_registered_reader():
+    rows = json.loads(run("formats", "--json").stdout)
+    assert [r["format"] for r in rows] == reader_ids()
+    assert all(not r["reads"].startswith("BROKEN") for r in rows)
+
+
+def test_status_of_a_missing_store_is_an_error(tmp_path):
+    result = run("status", "--db", tmp_path / "none.duckdb")
+    assert result.exit_code == 1
+    assert "no store at" in result.output
+
+
+@pytest.mark.parametrize("flag", ["--json", "--csv"])
+def test_imports_listing(tmp_path, flag):
+    f = tmp_path / "net" / "e.txt"
+    f.parent.mkdir()
+    f.write_text("1 2\n")
+    db = tmp_path / "s.duckdb"
+    run("ingest", f, "-f", "edges", "--db", db)
+    out = run("imports", "--db", db, flag).stdout
+    if flag == "--json":
+        rows = json.loads(out)
+        assert rows[0]["status"] == "complete" and rows[0]["stored"] == 1
+        assert len(rows[0]["sha256"]) == 64
+    else:
+        assert out.splitlines()[0].startswith("import_id,path,format,status")

@@ -52,7 +52,7 @@ def reader_classes() -> dict[str, type[Reader]]:
     for ep in entry_points(group="whuffie.readers"):
         try:
             cls = ep.load()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a broken plug-in is reported, not fatal
             BROKEN[ep.name] = f"{type(exc).__name__}: {exc}"
             warnings.warn(f"reader {ep.name!r} ({ep.value}) cannot be loaded: {exc}",
                           stacklevel=2)
@@ -102,7 +102,7 @@ def sniff(path: str | Path, head: bytes | None = None) -> tuple[str | None, floa
     for rid, cls in reader_classes().items():
         try:
             score = float(cls.sniff(sample))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a sniffer bug must not stop detection by the others
             score = 0.0
         if score > best_score:
             best, best_score = rid, score

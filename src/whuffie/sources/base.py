@@ -163,6 +163,10 @@ class Reader:
     title: ClassVar[str] = ""
     #: Option name -> help text.
     options_help: ClassVar[dict[str, str]] = {}
+    #: True when, on JSON-lines input, :meth:`read` yields one ``Raw(json.loads(line))``
+    #: per line and :meth:`map_record` needs nothing else from the file: large files
+    #: are then parsed and mapped by several worker processes.
+    parallel_lines: ClassVar[bool] = False
 
     def __init__(self, **options: str) -> None:
         unknown = sorted(set(options) - set(self.options_help))

@@ -260,7 +260,7 @@ class EdgesReader(Reader):
                     warnings.simplefilter("ignore", RuntimeWarning)
                     g = (igraph.Graph.Read_GML(tmp.name) if kind == "gml"
                          else igraph.Graph.Read_GraphML(tmp.name))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - igraph raises its own InternalError for bad syntax
                 yield Bad(f"cannot parse {kind.upper()}: {exc}", None, 0, "")
                 return
         key = self.options.get("id", "id")

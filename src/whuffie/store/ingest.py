@@ -19,24 +19,31 @@ The guarantees, file by file:
 
 from __future__ import annotations
 
+import io
+import multiprocessing
+import os
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import orjson
+
 from whuffie.errors import SourceError, WhuffieError
 from whuffie.sources import get_reader, sniff
 from whuffie.sources.base import Bad, Reader
-from whuffie.sources.io import Input
-from whuffie.store.writer import Batch, QuarantineRow
+from whuffie.sources.io import HEAD_SIZE, Input, excerpt, loads_json_line
+from whuffie.store.writer import Batch, QuarantineRow, Tables, write_tables
 
 if TYPE_CHECKING:
     from whuffie.store.store import Store
 
 #: Primary records per transaction.
-BATCH_SIZE = 20_000
+BATCH_SIZE = 50_000
 
 
 @dataclass(slots=True)
@@ -250,23 +257,15 @@ def _ingest_file(
     import_id = store.begin_import(shown, reader.id, inp.size, reader.options)
     result = FileResult(shown, reader.id, import_id)
     progress.start(path, inp.size, reader.id)
-    batch = Batch()
-    since_tick = 0
 
-    def quarantine(reason: str, line, offset, text: str) -> None:
-        if strict:
-            raise SourceError(reason, path=shown, line=line, offset=offset)
-        batch.add_bad(QuarantineRow(shown, line, offset, reason, text))
-        result.quarantined += 1
-
-    def commit() -> None:
-        nonlocal batch
+    def commit(tables: Tables) -> None:
         con.execute("BEGIN TRANSACTION")
         try:
-            stored, duplicate = batch.flush(con, import_id)
+            stored, duplicate = write_tables(con, tables, import_id)
             result.stored += stored
             result.duplicate += duplicate
-            result.read += batch.primary_seen
+            result.read += tables.primary_seen
+            result.quarantined += len(tables.quarantine)
             con.execute(
                 "UPDATE imports SET read = ?, stored = ?, duplicate = ?, quarantined = ? "
                 "WHERE import_id = ?",
@@ -277,32 +276,19 @@ def _ingest_file(
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        batch = Batch()
+
+    def tick(read_so_far: int) -> None:
+        progress.advance(inp.consumed, result.read + read_so_far)
 
     try:
-        for item in reader.read(inp):
-            if isinstance(item, Bad):
-                quarantine(item.reason, item.line, item.offset, item.excerpt)
-                continue
-            try:
-                records = reader.map_record(item.value)
-            except SourceError as exc:
-                quarantine(exc.reason, item.line, item.offset, item.excerpt())
-                continue
-            except Exception as exc:
-                quarantine(f"cannot map record ({type(exc).__name__}: {exc})",
-                           item.line, item.offset, item.excerpt())
-                continue
-            for problem in records.problems:
-                quarantine(problem.reason, item.line, item.offset, problem.excerpt)
-            batch.add(records)
-            if len(batch) >= batch_size:
-                commit()
-            since_tick += 1
-            if since_tick >= 256:
-                since_tick = 0
-                progress.advance(inp.consumed, result.read + batch.primary_seen)
-        commit()
+        workers = _workers()
+        if workers > 1 and _splittable(reader, inp):
+            batches = _parallel_tables(reader, inp, shown, strict, workers, tick)
+        else:
+            batches = _serial_tables(reader, inp, shown, strict, batch_size, tick)
+        for tables in batches:
+            commit(tables)
+            tick(0)
         result.sha256 = inp.sha256()
     except KeyboardInterrupt:
         _close_import(store, result, "interrupted", started, "interrupted by the user")
@@ -316,6 +302,146 @@ def _ingest_file(
     _close_import(store, result, "complete", started, None)
     progress.finish(result)
     return result
+
+
+def _map_into(batch: Batch, reader: Reader, value, line, offset, raw_excerpt, path: str,
+              strict: bool) -> None:
+    """Map one raw record into the batch; quarantine it (or raise, when strict) if it fails."""
+    try:
+        records = reader.map_record(value)
+    except SourceError as exc:
+        _bad(batch, path, line, offset, exc.reason, raw_excerpt(), strict)
+        return
+    except Exception as exc:  # noqa: BLE001 - one bad record must not stop the import
+        _bad(batch, path, line, offset, f"cannot map record ({type(exc).__name__}: {exc})",
+             raw_excerpt(), strict)
+        return
+    for problem in records.problems:
+        _bad(batch, path, line, offset, problem.reason, problem.excerpt, strict)
+    batch.add(records)
+
+
+def _bad(batch: Batch, path: str, line, offset, reason: str, text: str, strict: bool) -> None:
+    if strict:
+        raise SourceError(reason, path=path, line=line, offset=offset)
+    batch.add_bad(QuarantineRow(path, line, offset, reason, text))
+
+
+def _serial_tables(reader: Reader, inp: Input, path: str, strict: bool, batch_size: int,
+                   tick) -> Iterator[Tables]:
+    """Read, map and convert in this process, one batch at a time."""
+    batch = Batch()
+    since_tick = 0
+    for item in reader.read(inp):
+        if isinstance(item, Bad):
+            _bad(batch, path, item.line, item.offset, item.reason, item.excerpt, strict)
+        else:
+            _map_into(batch, reader, item.value, item.line, item.offset, item.excerpt, path, strict)
+        if len(batch) >= batch_size:
+            yield batch.tables()
+            batch = Batch()
+        since_tick += 1
+        if since_tick >= 256:
+            since_tick = 0
+            tick(batch.primary_seen)
+    yield batch.tables()
+
+
+# -- parallel mapping -------------------------------------------------------------------------
+#
+# Parsing and mapping are pure Python and CPU-bound; writing is DuckDB's. For large JSON-lines
+# files whose reader maps each line on its own (Reader.parallel_lines), the main process reads
+# and decompresses the file, hands chunks of lines to worker processes that parse, map and
+# convert them to Arrow tables, and writes the results in file order. At most a few chunks are
+# in flight, so memory stays bounded.
+
+#: Files smaller than this are mapped in this process: starting workers would cost more.
+PARALLEL_MIN_BYTES = 32 * 2**20
+#: Bytes of lines per worker task.
+CHUNK_BYTES = 32 * 2**20
+
+
+def _workers() -> int:
+    env = os.environ.get("WHUFFIE_WORKERS")
+    if env:
+        return max(1, int(env))
+    return min(4, os.cpu_count() or 1)
+
+
+def _splittable(reader: Reader, inp: Input) -> bool:
+    if not reader.parallel_lines or inp.size < PARALLEL_MIN_BYTES:
+        return False
+    head = inp.stream.peek(HEAD_SIZE) if hasattr(inp.stream, "peek") else b""
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+    if not first.startswith(b"{"):
+        return False
+    try:
+        orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _chunks(inp: Input, size: int) -> Iterator[tuple[int, int, bytes]]:
+    lines: list[bytes] = []
+    total = 0
+    first_line = first_offset = 0
+    for n, offset, line in inp.lines():
+        if not lines:
+            first_line, first_offset = n, offset
+        lines.append(line)
+        total += len(line)
+        if total >= size:
+            yield first_line, first_offset, b"".join(lines)
+            lines, total = [], 0
+    if lines:
+        yield first_line, first_offset, b"".join(lines)
+
+
+_WORKER_READER: Reader | None = None
+
+
+def _init_worker(reader: Reader) -> None:
+    global _WORKER_READER
+    _WORKER_READER = reader
+
+
+def _map_chunk(path: str, strict: bool, first_line: int, first_offset: int, data: bytes) -> Tables:
+    """Worker: parse and map a chunk of JSON lines into Arrow tables."""
+    reader = _WORKER_READER
+    assert reader is not None
+    batch = Batch()
+    n, offset = first_line, first_offset
+    for line in io.BytesIO(data):
+        if line.strip():
+            try:
+                value = loads_json_line(line)
+            except (orjson.JSONDecodeError, UnicodeDecodeError, LookupError) as exc:
+                _bad(batch, path, n, offset, f"invalid JSON ({exc})", excerpt(line), strict)
+            else:
+                _map_into(batch, reader, value, n, offset, lambda line=line: excerpt(line), path,
+                          strict)
+        n += 1
+        offset += len(line)
+    return batch.tables()
+
+
+def _parallel_tables(reader: Reader, inp: Input, path: str, strict: bool, workers: int,
+                     tick) -> Iterator[Tables]:
+    ctx = multiprocessing.get_context("spawn")
+    window: deque[Future] = deque()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(reader,)) as pool:
+        try:
+            for first_line, first_offset, data in _chunks(inp, CHUNK_BYTES):
+                window.append(pool.submit(_map_chunk, path, strict, first_line, first_offset, data))
+                if len(window) > workers:
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
+        finally:
+            for f in window:
+                f.cancel()
 
 
 def _close_import(store: Store, result: FileResult, status: str, started: float,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
@@ -32,9 +32,7 @@ from whuffie.store.model import (
     Mention,
     Message,
     Rating,
-    Recipient,
     Records,
-    Tag,
     Tie,
 )
 
@@ -107,6 +105,7 @@ class Batch:
         self.primary_seen = 0
 
     def __len__(self) -> int:
+        """Rows to write, roughly: what decides when a batch is full."""
         return len(self.messages) + len(self.ratings) + len(self.ties) + len(self.actors) // 4
 
     def add(self, records: Records) -> None:
@@ -201,6 +200,45 @@ class Batch:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def tables(self) -> Tables:
+        """Convert the batch to Arrow tables (pure; can run in a worker process)."""
+        self._ensure_actors()
+        t = Tables(primary_seen=self.primary_seen, in_batch_duplicates=self.in_batch_duplicates,
+                   profiles=list(self.profiles), quarantine=list(self.quarantine.values()))
+        if self.actors:
+            t.actors = _actors_table(self.actors.values())
+        if self.messages:
+            t.messages = _messages_table(self.messages.values(), self.primary)
+        if self.mentions:
+            m = list(self.mentions.values())
+            t.mentions = pa.table({
+                "message_id": [x.message_id for x in m],
+                "actor_id": [x.actor_id for x in m],
+                "handle": _clean([x.handle for x in m]),
+            })
+        if self.links:
+            links = list(self.links.values())
+            t.links = pa.table({
+                "message_id": [x.message_id for x in links],
+                "url": _clean([x.url for x in links]),
+                "domain": _clean([x.domain for x in links]),
+                "target_actor_id": [x.target_actor_id for x in links],
+            })
+        if self.tags:
+            tags = list(self.tags)
+            t.tags = pa.table({"message_id": [x[0] for x in tags], "tag": _clean([x[1] for x in tags])})
+        if self.recipients:
+            rec = list(self.recipients)
+            t.recipients = pa.table({
+                "message_id": [r[0] for r in rec], "actor_id": [r[1] for r in rec],
+                "role": [r[2] for r in rec],
+            })
+        if self.ratings:
+            t.ratings = _ratings_table(self.ratings.values())
+        if self.ties:
+            t.ties = _ties_table(self.ties.values())
+        return t
+
     def flush(self, con: duckdb.DuckDBPyConnection, import_id: int | None) -> tuple[int, int]:
         """Write the batch inside the caller's transaction.
 
@@ -210,58 +248,56 @@ class Batch:
             Primary records newly stored, and primary records already present
             (in the store, or earlier in this batch).
         """
-        self._ensure_actors()
-        duplicate = self.in_batch_duplicates
-        if self.actors:
-            duplicate += _upsert_actors(con, self.actors.values(), self.profiles, import_id)
-        if self.messages:
-            duplicate += _upsert_messages(con, self.messages.values(), self.primary, import_id)
-        if self.mentions:
-            _insert(con, "mentions", pa.table({
-                "message_id": [x.message_id for x in self.mentions.values()],
-                "actor_id": [x.actor_id for x in self.mentions.values()],
-                "handle": [x.handle for x in self.mentions.values()],
-            }))
-        if self.links:
-            links = list(self.links.values())
-            _insert(con, "links", pa.table({
-                "message_id": [x.message_id for x in links],
-                "url": [x.url for x in links],
-                "domain": [x.domain for x in links],
-                "target_actor_id": [x.target_actor_id for x in links],
-            }))
-        if self.tags:
-            tags = list(self.tags)
-            _insert(con, "tags", pa.table({
-                "message_id": [t[0] for t in tags], "tag": [t[1] for t in tags],
-            }))
-        if self.recipients:
-            rec = list(self.recipients)
-            _insert(con, "recipients", pa.table({
-                "message_id": [r[0] for r in rec], "actor_id": [r[1] for r in rec],
-                "role": [r[2] for r in rec],
-            }))
-        if self.ratings:
-            duplicate += _insert_counted(con, "ratings", "rating_id", _ratings_table(
-                self.ratings.values(), import_id))
-        if self.ties:
-            duplicate += _insert_counted(con, "ties", "tie_id", _ties_table(
-                self.ties.values(), import_id))
-        if self.quarantine:
-            q = list(self.quarantine.values())
-            now = datetime.now(UTC).replace(tzinfo=None)
-            _insert(con, "quarantine", pa.table({
-                "quarantine_id": [r.key for r in q],
-                "import_id": pa.array([import_id] * len(q), pa.int64()),
-                "path": [r.path for r in q],
-                "line": pa.array([r.line for r in q], pa.int64()),
-                "byte_offset": pa.array([r.offset for r in q], pa.int64()),
-                "reason": [r.reason for r in q],
-                "excerpt": [r.excerpt for r in q],
-                "created_at": pa.array([now] * len(q), pa.timestamp("us")),
-            }))
-        stored = self.primary_seen - duplicate
-        return stored, duplicate
+        return write_tables(con, self.tables(), import_id)
+
+
+@dataclass
+class Tables:
+    """A batch as Arrow tables: what a worker process hands to the writer."""
+
+    primary_seen: int = 0
+    in_batch_duplicates: int = 0
+    profiles: list[str] = field(default_factory=list)
+    quarantine: list[QuarantineRow] = field(default_factory=list)
+    actors: pa.Table | None = None
+    messages: pa.Table | None = None
+    mentions: pa.Table | None = None
+    links: pa.Table | None = None
+    tags: pa.Table | None = None
+    recipients: pa.Table | None = None
+    ratings: pa.Table | None = None
+    ties: pa.Table | None = None
+
+
+def write_tables(con: duckdb.DuckDBPyConnection, t: Tables, import_id: int | None) -> tuple[int, int]:
+    """Upsert a converted batch inside the caller's transaction; return (stored, duplicate)."""
+    duplicate = t.in_batch_duplicates
+    if t.actors is not None:
+        duplicate += _upsert_actors(con, t.actors, t.profiles, import_id)
+    if t.messages is not None:
+        duplicate += _upsert_messages(con, t.messages, import_id)
+    for name in ("mentions", "links", "tags", "recipients"):
+        table = getattr(t, name)
+        if table is not None:
+            _insert(con, name, table)
+    if t.ratings is not None:
+        duplicate += _insert_counted(con, "ratings", "rating_id", t.ratings, import_id)
+    if t.ties is not None:
+        duplicate += _insert_counted(con, "ties", "tie_id", t.ties, import_id)
+    if t.quarantine:
+        q = t.quarantine
+        now = datetime.now(UTC).replace(tzinfo=None)
+        _insert(con, "quarantine", pa.table({
+            "quarantine_id": [r.key for r in q],
+            "import_id": pa.array([import_id] * len(q), pa.int64()),
+            "path": [r.path for r in q],
+            "line": pa.array([r.line for r in q], pa.int64()),
+            "byte_offset": pa.array([r.offset for r in q], pa.int64()),
+            "reason": _clean([r.reason for r in q]),
+            "excerpt": _clean([r.excerpt for r in q]),
+            "created_at": pa.array([now] * len(q), pa.timestamp("us")),
+        }))
+    return t.primary_seen - duplicate, duplicate
 
 
 def _json(value) -> str | None:
@@ -302,12 +338,8 @@ def _int(values) -> pa.Array:
     return pa.array(out, pa.int64())
 
 
-def _register(con, name: str, table: pa.Table) -> None:
-    con.register(name, table)
-
-
 def _insert(con, table: str, data: pa.Table) -> None:
-    _register(con, "_batch", data)
+    con.register("_batch", data)
     try:
         cols = ", ".join(data.column_names)
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch ON CONFLICT DO NOTHING")
@@ -315,24 +347,23 @@ def _insert(con, table: str, data: pa.Table) -> None:
         con.unregister("_batch")
 
 
-def _insert_counted(con, table: str, key: str, data: pa.Table) -> int:
-    """Insert new rows; return how many were already present."""
-    _register(con, "_batch", data)
+def _insert_counted(con, table: str, key: str, data: pa.Table, import_id) -> int:
+    """Insert new rows (stamped with the import); return how many were already present."""
+    con.register("_batch", data)
     try:
-        dup = con.execute(
-            f"SELECT count(*) FROM _batch b JOIN {table} t ON t.{key} = b.{key}"
-        ).fetchall()[0][0]
         cols = ", ".join(data.column_names)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch ON CONFLICT DO NOTHING")
+        inserted = con.execute(
+            f"INSERT INTO {table} ({cols}, import_id) SELECT {cols}, ? FROM _batch "
+            f"ON CONFLICT DO NOTHING RETURNING {key}", [import_id],
+        ).fetchall()
     finally:
         con.unregister("_batch")
-    return int(dup)
+    return data.num_rows - len(inserted)
 
 
-def _upsert_actors(con, actors: Iterable[Actor], profiles: set[str], import_id) -> int:
-    """Upsert actors; return how many profiles were already stored with a description."""
+def _actors_table(actors: Iterable[Actor]) -> pa.Table:
     a = list(actors)
-    data = pa.table({
+    return pa.table({
         "actor_id": [x.id for x in a],
         "platform": [x.platform for x in a],
         "handle": _clean([x.handle for x in a]),
@@ -345,15 +376,18 @@ def _upsert_actors(con, actors: Iterable[Actor], profiles: set[str], import_id) 
         "posts": _int(x.posts for x in a),
         "verified": pa.array([x.verified for x in a], pa.bool_()),
         "extra": _clean([_json(x.extra) for x in a]),
-        "import_id": pa.array([import_id] * len(a), pa.int64()),
     })
+
+
+def _upsert_actors(con, data: pa.Table, profiles: list[str], import_id) -> int:
+    """Upsert actors; return how many profiles were already stored with a description."""
     cols = data.column_names
-    sets = ", ".join(f"{c} = coalesce(actors.{c}, excluded.{c})" for c in cols[2:-1])
-    _register(con, "_batch", data)
+    sets = ", ".join(f"{c} = coalesce(actors.{c}, excluded.{c})" for c in cols[2:])
+    con.register("_batch", data)
     try:
         dup = 0
         if profiles:
-            con.register("_profiles", pa.table({"actor_id": list(profiles)}))
+            con.register("_profiles", pa.table({"actor_id": profiles}))
             try:
                 # A bare actor created because something referred to it is not a profile yet.
                 dup = con.execute(
@@ -364,8 +398,8 @@ def _upsert_actors(con, actors: Iterable[Actor], profiles: set[str], import_id) 
             finally:
                 con.unregister("_profiles")
         con.execute(
-            f"INSERT INTO actors ({', '.join(cols)}) SELECT * FROM _batch "
-            f"ON CONFLICT (actor_id) DO UPDATE SET {sets}"
+            f"INSERT INTO actors ({', '.join(cols)}, import_id) SELECT *, ? FROM _batch "
+            f"ON CONFLICT (actor_id) DO UPDATE SET {sets}", [import_id],
         )
     finally:
         con.unregister("_batch")
@@ -375,15 +409,14 @@ def _upsert_actors(con, actors: Iterable[Actor], profiles: set[str], import_id) 
 _MESSAGE_COLUMNS = (
     "message_id", "platform", "actor_id", "created_at", "utc_offset", "kind", "text", "title",
     "lang", "reply_to", "reshare_of", "quote_of", "thread_id", "url", "likes", "reshares",
-    "replies", "quotes", "score", "views", "is_stub", "extra", "import_id",
+    "replies", "quotes", "score", "views", "is_stub", "extra",
 )
 
 
-def _upsert_messages(con, messages: Iterable[Message], primary: set[str], import_id) -> int:
-    """Upsert messages; return how many primary messages were already stored (not as stubs)."""
+def _messages_table(messages: Iterable[Message], primary: set[str]) -> pa.Table:
     ms = list(messages)
     utc = [to_utc(m.created_at) for m in ms]
-    data = pa.table({
+    return pa.table({
         "message_id": [m.id for m in ms],
         "platform": [m.platform for m in ms],
         "actor_id": [m.actor_id for m in ms],
@@ -406,17 +439,20 @@ def _upsert_messages(con, messages: Iterable[Message], primary: set[str], import
         "views": _int(m.views for m in ms),
         "is_stub": pa.array([m.stub for m in ms], pa.bool_()),
         "extra": _clean([_json(m.extra) for m in ms]),
-        "import_id": pa.array([import_id] * len(ms), pa.int64()),
         "is_primary": pa.array([m.id in primary for m in ms], pa.bool_()),
     })
+
+
+def _upsert_messages(con, data: pa.Table, import_id) -> int:
+    """Upsert messages; return how many primary messages were already stored (not as stubs)."""
     # A stored stub takes every value of a full message; otherwise only missing values are filled.
     sets = ", ".join(
         f"{c} = CASE WHEN messages.is_stub AND NOT excluded.is_stub "
         f"THEN coalesce(excluded.{c}, messages.{c}) ELSE coalesce(messages.{c}, excluded.{c}) END"
         for c in _MESSAGE_COLUMNS
-        if c not in ("message_id", "platform", "kind", "is_stub", "import_id")
+        if c not in ("message_id", "platform", "kind", "is_stub")
     )
-    _register(con, "_batch", data)
+    con.register("_batch", data)
     try:
         dup = con.execute(
             "SELECT count(*) FROM _batch b JOIN messages m ON m.message_id = b.message_id "
@@ -424,18 +460,19 @@ def _upsert_messages(con, messages: Iterable[Message], primary: set[str], import
         ).fetchall()[0][0]
         cols = ", ".join(_MESSAGE_COLUMNS)
         con.execute(
-            f"INSERT INTO messages ({cols}) SELECT {cols} FROM _batch "
+            f"INSERT INTO messages ({cols}, import_id) SELECT {cols}, ? FROM _batch "
             "ON CONFLICT (message_id) DO UPDATE SET "
             "kind = CASE WHEN messages.is_stub AND NOT excluded.is_stub "
             "THEN excluded.kind ELSE messages.kind END, "
-            f"{sets}, is_stub = messages.is_stub AND excluded.is_stub"
+            f"{sets}, is_stub = messages.is_stub AND excluded.is_stub",
+            [import_id],
         )
     finally:
         con.unregister("_batch")
     return int(dup)
 
 
-def _ratings_table(ratings: Iterable[Rating], import_id) -> pa.Table:
+def _ratings_table(ratings: Iterable[Rating]) -> pa.Table:
     r = list(ratings)
     return pa.table({
         "rating_id": [x.id for x in r],
@@ -446,11 +483,10 @@ def _ratings_table(ratings: Iterable[Rating], import_id) -> pa.Table:
         "kind": [x.kind for x in r],
         "value": pa.array([x.value for x in r], pa.float64()),
         "created_at": _ts([x.created_at for x in r]),
-        "import_id": pa.array([import_id] * len(r), pa.int64()),
     })
 
 
-def _ties_table(ties: Iterable[Tie], import_id) -> pa.Table:
+def _ties_table(ties: Iterable[Tie]) -> pa.Table:
     t = list(ties)
     return pa.table({
         "tie_id": [x.id for x in t],
@@ -461,8 +497,4 @@ def _ties_table(ties: Iterable[Tie], import_id) -> pa.Table:
         "weight": pa.array([x.weight for x in t], pa.float64()),
         "created_at": _ts([x.created_at for x in t]),
         "directed": pa.array([x.directed for x in t], pa.bool_()),
-        "import_id": pa.array([import_id] * len(t), pa.int64()),
     })
-
-
-__all__ = ["Batch", "QuarantineRow", "Recipient", "Tag"]

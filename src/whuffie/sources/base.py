@@ -106,8 +106,10 @@ class Sample:
         text = self.stripped
         if not text:
             return None
-        first_line = text.split("\n", 1)[0]
-        for candidate in (first_line, text):
+        lines = text.split("\n", 3)
+        # The first line, else the whole head, else the second or third line (a
+        # JSON-lines file whose first record is damaged).
+        for candidate in (lines[0], text, *lines[1:3]):
             try:
                 return json.loads(candidate)
             except ValueError:
@@ -240,13 +242,9 @@ def json_records(
     body = peek.lstrip(b"\xef\xbb\xbf \t\r\n")
     if body.startswith(b"{"):
         # JSON lines of objects, or one (pretty-printed) object?
-        first_line = body.split(b"\n", 1)[0]
-        try:
-            orjson.loads(first_line.lstrip(b"\xef\xbb\xbf"))
+        if _looks_like_json_lines(body):
             yield from json_lines(inp)
             return
-        except orjson.JSONDecodeError:
-            pass
     elif not body.startswith(b"["):
         yield from json_lines(inp)
         return
@@ -297,6 +295,24 @@ def _build(events, event: str, value: Any) -> Any:
             if depth == 0:
                 break
     return builder.value
+
+
+def _looks_like_json_lines(body: bytes) -> bool:
+    """True when the first or the second line of ``body`` is a whole JSON object.
+
+    Looking at the second line too keeps a JSON-lines file whose first line is
+    damaged a JSON-lines file (one bad record), not one broken document.
+    """
+    lines = body.split(b"\n", 2)
+    for line in lines[:2]:
+        line = line.strip().lstrip(b"\xef\xbb\xbf")
+        if line.startswith(b"{") and line.endswith(b"}"):
+            try:
+                if isinstance(orjson.loads(line), dict):
+                    return True
+            except orjson.JSONDecodeError:
+                continue
+    return False
 
 
 def _array_items(events, prefix: str) -> Iterator[Any]:

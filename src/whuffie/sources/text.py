@@ -16,7 +16,8 @@ _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _BLOCKS = {"p", "div", "br", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
            "ul", "ol", "table", "hr"}
-HASHTAG = re.compile(r"(?<![\w&/])#(\w{1,139})", re.UNICODE)
+# A tag has at least one letter (not "#1"), and "###" (a markdown header) is not a tag.
+HASHTAG = re.compile(r"(?<![\w&/#])#(?!\d+\b)(\w{1,139})", re.UNICODE)
 URL = re.compile(r"https?://[^\s<>\"'\]\)]+", re.IGNORECASE)
 
 
@@ -105,8 +106,8 @@ def hashtags(text: str | None) -> list[str]:
 
     Examples
     --------
-    >>> hashtags("Loving #Python and #python, not a#tag, #Zoë!")
-    ['python', 'zoë']
+    >>> hashtags("Loving #Python and #python, not a#tag, #Zoë! ###Header, item #2, #2024goals")
+    ['python', 'zoë', '2024goals']
     """
     if not text or "#" not in text:
         return []

@@ -17,6 +17,7 @@ import hashlib
 import io
 import lzma
 import os
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -24,8 +25,6 @@ from typing import BinaryIO
 import charset_normalizer
 import orjson
 import zstandard
-
-from whuffie.errors import SourceError
 
 #: How much of a file the sniffers see.
 HEAD_SIZE = 64 * 1024
@@ -179,16 +178,9 @@ class Input:
         ``tail -c``.
         """
         offset = 0
-        try:
-            for n, line in enumerate(self.stream, 1):
-                yield n, offset, line
-                offset += len(line)
-        except (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError) as exc:
-            raise SourceError(
-                f"the compressed data is damaged after byte {offset} ({exc}); "
-                "the records before it were read",
-                path=str(self.path),
-            ) from exc
+        for n, line in enumerate(self.stream, 1):
+            yield n, offset, line
+            offset += len(line)
 
     def close(self) -> None:
         """Close the file (the hash is completed first)."""
@@ -203,6 +195,10 @@ class Input:
         self.close()
 
 
+#: What a damaged or truncated compressed file raises while it is read.
+DAMAGED_INPUT = (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError, zlib.error)
+
+
 def head_bytes(path: str | os.PathLike, size: int = HEAD_SIZE) -> bytes:
     """The first ``size`` decompressed bytes of a file (for sniffing).
 
@@ -211,7 +207,7 @@ def head_bytes(path: str | os.PathLike, size: int = HEAD_SIZE) -> bytes:
     inp = Input(path)
     try:
         return inp.stream.read(size)
-    except (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError):
+    except DAMAGED_INPUT:
         return b""
     finally:
         inp.stream.close()

@@ -169,6 +169,8 @@ class RedditReader(Reader):
     platform = PLATFORM
     title = "Reddit: Pushshift / Arctic Shift NDJSON dumps (.zst) and API listing JSON"
     options_help: dict[str, str] = {}
+    # Dump lines are independent records: large dumps are mapped by worker processes.
+    parallel_lines = True
 
     @classmethod
     def sniff(cls, sample: Sample) -> float:

@@ -36,7 +36,7 @@ import orjson
 from whuffie.errors import SourceError, WhuffieError
 from whuffie.sources import get_reader, sniff
 from whuffie.sources.base import Bad, Reader
-from whuffie.sources.io import HEAD_SIZE, Input, excerpt, loads_json_line
+from whuffie.sources.io import DAMAGED_INPUT, HEAD_SIZE, Input, excerpt, loads_json_line
 from whuffie.store.writer import Batch, QuarantineRow, Tables, write_tables
 
 if TYPE_CHECKING:
@@ -332,19 +332,40 @@ def _serial_tables(reader: Reader, inp: Input, path: str, strict: bool, batch_si
     """Read, map and convert in this process, one batch at a time."""
     batch = Batch()
     since_tick = 0
-    for item in reader.read(inp):
-        if isinstance(item, Bad):
-            _bad(batch, path, item.line, item.offset, item.reason, item.excerpt, strict)
-        else:
-            _map_into(batch, reader, item.value, item.line, item.offset, item.excerpt, path, strict)
-        if len(batch) >= batch_size:
-            yield batch.tables()
-            batch = Batch()
-        since_tick += 1
-        if since_tick >= 256:
-            since_tick = 0
-            tick(batch.primary_seen)
+    try:
+        for item in reader.read(inp):
+            if isinstance(item, Bad):
+                _bad(batch, path, item.line, item.offset, item.reason, item.excerpt, strict)
+            else:
+                _map_into(batch, reader, item.value, item.line, item.offset, item.excerpt, path,
+                          strict)
+            if len(batch) >= batch_size:
+                yield batch.tables()
+                batch = Batch()
+            since_tick += 1
+            if since_tick >= 256:
+                since_tick = 0
+                tick(batch.primary_seen)
+    except (SourceError, *DAMAGED_INPUT) as exc:
+        _unreadable_rest(batch, inp, path, exc, strict)
     yield batch.tables()
+
+
+def _unreadable_rest(batch: Batch, inp: Input, path: str, exc: BaseException, strict: bool) -> None:
+    """The rest of a file cannot be read (damaged compression, a broken document):
+    keep what was read, quarantine the rest with the reason, and finish the import."""
+    if strict or (isinstance(exc, OSError) and not _looks_damaged(exc)):
+        raise exc
+    reason = exc.reason if isinstance(exc, SourceError) else (
+        f"the rest of the file cannot be read ({type(exc).__name__}: {exc}); "
+        "the records before this point were imported")
+    batch.add_bad(QuarantineRow(path, getattr(exc, "line", None), inp.consumed, reason, ""))
+
+
+def _looks_damaged(exc: OSError) -> bool:
+    # gzip/bz2 report damaged data as OSError subclasses or with these words; a disk
+    # error (EIO, ENOSPC) is not the data's fault and must stop the import.
+    return exc.errno is None
 
 
 # -- parallel mapping -------------------------------------------------------------------------
@@ -382,18 +403,21 @@ def _splittable(reader: Reader, inp: Input) -> bool:
     return True
 
 
-def _chunks(inp: Input, size: int) -> Iterator[tuple[int, int, bytes]]:
+def _chunks(inp: Input, size: int, damaged: list) -> Iterator[tuple[int, int, bytes]]:
     lines: list[bytes] = []
     total = 0
     first_line = first_offset = 0
-    for n, offset, line in inp.lines():
-        if not lines:
-            first_line, first_offset = n, offset
-        lines.append(line)
-        total += len(line)
-        if total >= size:
-            yield first_line, first_offset, b"".join(lines)
-            lines, total = [], 0
+    try:
+        for n, offset, line in inp.lines():
+            if not lines:
+                first_line, first_offset = n, offset
+            lines.append(line)
+            total += len(line)
+            if total >= size:
+                yield first_line, first_offset, b"".join(lines)
+                lines, total = [], 0
+    except DAMAGED_INPUT as exc:
+        damaged.append(exc)
     if lines:
         yield first_line, first_offset, b"".join(lines)
 
@@ -430,15 +454,20 @@ def _parallel_tables(reader: Reader, inp: Input, path: str, strict: bool, worker
                      tick) -> Iterator[Tables]:
     ctx = multiprocessing.get_context("spawn")
     window: deque[Future] = deque()
+    damaged: list[BaseException] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(reader,)) as pool:
         try:
-            for first_line, first_offset, data in _chunks(inp, CHUNK_BYTES):
+            for first_line, first_offset, data in _chunks(inp, CHUNK_BYTES, damaged):
                 window.append(pool.submit(_map_chunk, path, strict, first_line, first_offset, data))
                 if len(window) > workers:
                     yield window.popleft().result()
             while window:
                 yield window.popleft().result()
+            if damaged:
+                rest = Batch()
+                _unreadable_rest(rest, inp, path, damaged[0], strict)
+                yield rest.tables()
         finally:
             for f in window:
                 f.cancel()

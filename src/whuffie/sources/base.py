@@ -133,13 +133,13 @@ def _partial_json(text: str) -> Any:
         except ValueError:
             return None
     if text.startswith("{"):
-        # {"key": [ {first object} ...: return {"key": [first object]}
-        m = re.match(r'\{\s*"([^"]{1,64})"\s*:\s*\[\s*', text)
-        if m:
+        # {..., "key": [ {first object} ...: return {"key": [first object]} for the first
+        # member holding an array of objects (search responses put "search_metadata" first).
+        for m in re.finditer(r'"([^"\\]{1,64})"\s*:\s*\[\s*(?=\{)', text):
             try:
                 return {m.group(1): [decoder.raw_decode(text[m.end():])[0]]}
             except ValueError:
-                return None
+                continue
     return None
 
 

@@ -144,6 +144,8 @@ class EdgesReader(Reader):
         if not body:
             return 0.6 if header else 0.0
         rows = [_fields(ln) for ln in body]
+        if len(rows) < 3:
+            return 0.0  # "hello world" is not a network
         good = sum(1 for r in rows if _looks_like_edge(r))
         # Both ends of an edge are the same kind of id: "12 57" or "a.com b.org", not
         # "1234 support" (a label file).
@@ -286,6 +288,8 @@ class EdgesReader(Reader):
     # -- mapping -------------------------------------------------------------------------
 
     def map_record(self, raw: dict[str, Any]) -> Records:
+        if not isinstance(raw, dict) or "platform" not in raw:
+            raise SourceError(f"record is {type(raw).__name__}, expected a parsed edge or node row")
         platform = raw["platform"]
         out = Records()
         if "node" in raw:

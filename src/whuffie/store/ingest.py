@@ -146,7 +146,7 @@ def plan(
     options = options or {}
     fixed = None if format == "auto" else get_reader(format, **options)
     work: list[tuple[Path, Reader]] = []
-    skipped: list[tuple[str, str]] = []
+    unknown: list[Path] = []
     readers: dict[str, Reader] = {}
     for path, explicit in expand_paths(paths):
         if fixed is not None:
@@ -159,7 +159,7 @@ def plan(
                     f"cannot tell the format of {path}; pass --format "
                     "(see 'whuffie formats' for the list)"
                 )
-            skipped.append((str(path), "format not recognised"))
+            unknown.append(path)
             continue
         if fmt not in readers:
             readers[fmt] = get_reader(fmt, **_options_for(fmt, options))
@@ -167,12 +167,17 @@ def plan(
     consumed: set[Path] = set()
     for path, reader in work:
         consumed.update(p.resolve() for p in reader.companions(path))
+    skipped: list[tuple[str, str]] = []
     kept = []
     for path, reader in work:
         if path.resolve() in consumed:
             skipped.append((str(path), "read together with its companion file"))
         else:
             kept.append((path, reader))
+    for path in unknown:
+        reason = ("read together with its companion file" if path.resolve() in consumed
+                  else "format not recognised")
+        skipped.append((str(path), reason))
     return kept, skipped
 
 

@@ -17,6 +17,7 @@ insert is an upsert, so writing the same records twice stores them once:
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -303,7 +304,11 @@ def write_tables(con: duckdb.DuckDBPyConnection, t: Tables, import_id: int | Non
 def _json(value) -> str | None:
     if not value:
         return None
-    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        # orjson refuses integers beyond 64 bits; the standard library writes them.
+        return json.dumps(value, default=str, ensure_ascii=False)
 
 
 def _ts(values: list[datetime | None]) -> pa.Array:

@@ -281,7 +281,7 @@ def test_truncated_array_keeps_the_complete_items(shared, store, tmp_path):
     path = tmp_path / "replies.json"
     path.write_bytes(cut)
     assert ingest_counts(store, [path], format="twitter-v1") == (complete + 1, complete, 0, 1)
-    assert store.quarantine()[0]["reason"].startswith(f"invalid JSON after item {complete}")
+    assert store.quarantine()[0]["reason"].startswith(f"invalid JSON in item {complete + 1}")
 
 
 def test_a_bad_tweet_in_a_page_does_not_lose_the_page():

@@ -113,11 +113,22 @@ def _summary(report: IngestReport, db: Path) -> None:
         console.print(f"{bad:,} record(s) quarantined: see 'whuffie quarantine'.", markup=False)
 
 
-def formats(as_json: JsonOption = False) -> None:
+def formats(
+    as_json: JsonOption = False,
+    markdown: Annotated[bool, typer.Option(
+        "--markdown", help="Print the full documentation of every reader as Markdown.")] = False,
+) -> None:
     """List the readers: their ids, what they read, and their options."""
+    import sys
+
     from whuffie.sources import BROKEN, reader_classes
 
     with reported_errors():
+        if markdown:
+            from whuffie.sources.docs import formats_markdown
+
+            sys.stdout.write(formats_markdown())
+            return
         rows = [
             {"format": rid, "platform": cls.platform, "reads": cls.title,
              "options": ", ".join(f"{k}: {v}" for k, v in cls.options_help.items())}

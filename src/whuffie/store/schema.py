@@ -1,5 +1,10 @@
 """The store's schema: canonical tables, the ``interactions`` view, and migrations.
 
+Keys (``actor_id``, ``message_id``, ...) are unique by construction: the writer
+inserts a row only when its key is absent (see :mod:`whuffie.store.writer`).
+They are not declared as primary keys, because DuckDB's key indexes doubled the
+cost of every import and would keep every key of the store in memory.
+
 The schema version lives in the ``meta`` table. :data:`MIGRATIONS` lists, for
 each version, the statements that bring a store from the previous version to
 it; opening an older store applies the missing steps in one transaction, and
@@ -39,7 +44,7 @@ TABLES_V1 = [
     )""",
     """
     CREATE TABLE actors (
-        actor_id VARCHAR PRIMARY KEY,
+        actor_id VARCHAR NOT NULL,
         platform VARCHAR NOT NULL,
         handle VARCHAR,
         name VARCHAR,
@@ -55,7 +60,7 @@ TABLES_V1 = [
     )""",
     """
     CREATE TABLE messages (
-        message_id VARCHAR PRIMARY KEY,
+        message_id VARCHAR NOT NULL,
         platform VARCHAR NOT NULL,
         actor_id VARCHAR,
         created_at TIMESTAMP,             -- UTC
@@ -83,33 +88,29 @@ TABLES_V1 = [
     CREATE TABLE mentions (
         message_id VARCHAR NOT NULL,
         actor_id VARCHAR NOT NULL,
-        handle VARCHAR,
-        PRIMARY KEY (message_id, actor_id)
+        handle VARCHAR
     )""",
     """
     CREATE TABLE links (
         message_id VARCHAR NOT NULL,
         url VARCHAR NOT NULL,
         domain VARCHAR,
-        target_actor_id VARCHAR,
-        PRIMARY KEY (message_id, url)
+        target_actor_id VARCHAR
     )""",
     """
     CREATE TABLE tags (
         message_id VARCHAR NOT NULL,
-        tag VARCHAR NOT NULL,
-        PRIMARY KEY (message_id, tag)
+        tag VARCHAR NOT NULL
     )""",
     """
     CREATE TABLE recipients (
         message_id VARCHAR NOT NULL,
         actor_id VARCHAR NOT NULL,
-        role VARCHAR NOT NULL,
-        PRIMARY KEY (message_id, actor_id, role)
+        role VARCHAR NOT NULL
     )""",
     """
     CREATE TABLE ratings (
-        rating_id VARCHAR PRIMARY KEY,
+        rating_id VARCHAR NOT NULL,
         platform VARCHAR NOT NULL,
         rater_id VARCHAR,
         target_actor_id VARCHAR,
@@ -121,7 +122,7 @@ TABLES_V1 = [
     )""",
     """
     CREATE TABLE ties (
-        tie_id VARCHAR PRIMARY KEY,
+        tie_id VARCHAR NOT NULL,
         platform VARCHAR NOT NULL,
         source_id VARCHAR NOT NULL,
         target_id VARCHAR NOT NULL,
@@ -133,7 +134,7 @@ TABLES_V1 = [
     )""",
     """
     CREATE TABLE quarantine (
-        quarantine_id VARCHAR PRIMARY KEY,   -- hash of where and why: re-imports add nothing
+        quarantine_id VARCHAR NOT NULL,      -- hash of where and why: re-imports add nothing
         import_id BIGINT,
         path VARCHAR,
         line BIGINT,

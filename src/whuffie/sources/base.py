@@ -396,7 +396,7 @@ def _document(src, stream_keys: tuple[str, ...], head: bytes) -> Iterator[Raw | 
             if prefix != "":
                 continue
             if event == "start_array":
-                for item in _array_items(events, ""):
+                for item in array_items(events, ""):
                     n += 1
                     yield Raw(item, n)
             elif event == "start_map":
@@ -410,11 +410,11 @@ def _document(src, stream_keys: tuple[str, ...], head: bytes) -> Iterator[Raw | 
                         break
                     elif pfx == key and ev == "start_array" and key in stream_keys:
                         streamed = True
-                        for item in _array_items(events, key):
+                        for item in array_items(events, key):
                             n += 1
                             yield Raw(item, n)
                     elif pfx == key:
-                        doc[key] = _build(events, ev, val)
+                        doc[key] = build_value(events, ev, val)
                 if not streamed:
                     n += 1
                     yield Raw(doc, n)
@@ -428,7 +428,7 @@ def _document(src, stream_keys: tuple[str, ...], head: bytes) -> Iterator[Raw | 
         yield Bad(f"invalid JSON in item {n + 1} ({reason})", n + 1, None, "")
 
 
-def _build(events, event: str, value: Any) -> Any:
+def build_value(events, event: str, value: Any) -> Any:
     """Build one JSON value from ijson events, starting at ``event``."""
     import ijson
 
@@ -448,14 +448,17 @@ def _build(events, event: str, value: Any) -> Any:
     return builder.value
 
 
-def _array_items(events, prefix: str) -> Iterator[Any]:
-    """Yield the elements of the array whose start event was just consumed."""
+def array_items(events, prefix: str) -> Iterator[Any]:
+    """Yield the elements of the array whose ``start_array`` ijson event was just consumed.
+
+    ``prefix`` is the array's ijson path (``""`` for a top-level array).
+    """
     item_prefix = f"{prefix}.item" if prefix else "item"
     for pfx, ev, val in events:
         if ev == "end_array" and pfx == prefix:
             return
         if pfx == item_prefix:
-            yield _build(events, ev, val)
+            yield build_value(events, ev, val)
 
 
 HEAD_PEEK = 4096

@@ -64,25 +64,22 @@ True
 
 from __future__ import annotations
 
-import lzma
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
-import zstandard
 
 from whuffie.errors import SourceError
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of
-from whuffie.sources.io import Input, excerpt, loads_json_line
+from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt, loads_json_line
 from whuffie.sources.text import html_links, html_to_text
 from whuffie.sources.times import parse_time
 from whuffie.store.model import Actor, Link, Mention, Message, Problem, Rating, Records, Tag
 
 PLATFORM = "discourse"
 #: What a damaged compressed stream raises while it is read.
-_DAMAGED = (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError)
 # A host name at the start of a file name, followed by a separator or the end.
 _HOST_PREFIX = re.compile(r"^((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,24})(?=[-_. ]|$)")
 _EXTENSION = re.compile(r"\.(json|jsonl|ndjson|txt)$")
@@ -204,7 +201,7 @@ class DiscourseReader(Reader):
             value = _object_line(first)
             if value is None:
                 data = first + stream.read()
-        except _DAMAGED as exc:
+        except DAMAGED_INPUT as exc:
             yield Bad(f"the compressed data is damaged ({exc})", n or None, offset, "")
             return
         if value is not None:
@@ -228,7 +225,7 @@ class DiscourseReader(Reader):
         while True:
             try:
                 line = stream.readline()
-            except _DAMAGED as exc:
+            except DAMAGED_INPUT as exc:
                 yield Bad(f"the compressed data is damaged ({exc})", n + 1, offset, "")
                 return
             if not line:

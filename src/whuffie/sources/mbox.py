@@ -107,7 +107,6 @@ import base64
 import binascii
 import codecs
 import hashlib
-import lzma
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -117,11 +116,9 @@ from email import policy
 from email.message import Message as EmailMessage
 from email.parser import BytesParser
 
-import zstandard
-
 from whuffie.errors import SourceError
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of
-from whuffie.sources.io import HEAD_SIZE, Input, excerpt
+from whuffie.sources.io import DAMAGED_INPUT, HEAD_SIZE, Input, excerpt
 from whuffie.sources.text import html_links, html_to_text, urls
 from whuffie.sources.times import parse_time, to_utc
 from whuffie.store.model import Actor, Link, Message, Recipient, Records
@@ -966,7 +963,7 @@ def split_mbox(stream, chunk_size: int = 1 << 20) -> Iterator[tuple[bytes, int, 
                 base = cut
             try:
                 chunk = read(chunk_size)
-            except (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError) as exc:
+            except DAMAGED_INPUT as exc:
                 if current:
                     yield _message_at(buf, base, len(buf), base_line, base_offset)
                 at = base_offset + len(buf) - base

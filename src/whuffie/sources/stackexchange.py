@@ -86,25 +86,22 @@ Examples
 from __future__ import annotations
 
 import io
-import lzma
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import zstandard
 from lxml import etree
 
 from whuffie.errors import SourceError
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of
-from whuffie.sources.io import Input, excerpt
+from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt
 from whuffie.sources.text import html_links, html_to_text, urls
 from whuffie.sources.times import parse_time
 from whuffie.store.model import Actor, Link, Message, Rating, Records, Tag
 
 PLATFORM = "stackexchange"
 #: What a damaged compressed stream raises while it is read.
-_DAMAGED = (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError)
 #: Tables that produce records.
 _MAPPED = ("posts", "comments", "users", "votes")
 #: Tables recognised but not mapped.
@@ -261,7 +258,7 @@ class StackExchangeReader(Reader):
             inp.stream = stream
         try:
             head = stream.peek(4096)[:4096]
-        except _DAMAGED as exc:
+        except DAMAGED_INPUT as exc:
             yield Bad(f"the compressed data is damaged ({exc})", None, 0, "")
             return
         table = root_of(head)

@@ -85,24 +85,21 @@ from __future__ import annotations
 
 import ast
 import csv
-import lzma
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
-import zstandard
 
 from whuffie.errors import SourceError
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of, json_lines
 from whuffie.sources.edges import slug
-from whuffie.sources.io import Input, excerpt, open_text
+from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt, open_text
 from whuffie.sources.times import parse_time
 from whuffie.store.model import Actor, Link, Mention, Message, Records, Tag
 
 #: What a damaged compressed stream raises while it is read.
-_DAMAGED = (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError)
 #: The toolkit's columns, in order.
 TOOLKIT_COLUMNS = ("message_id", "user_id", "username", "repost_id", "reply_id", "message",
                    "timestamp", "urls")
@@ -501,7 +498,7 @@ class CsvReader(Reader):
         try:
             text = open_text(inp)
             head = inp.stream.peek(65536)[:65536]  # type: ignore[attr-defined]
-        except _DAMAGED as exc:
+        except DAMAGED_INPUT as exc:
             yield Bad(f"the compressed data is damaged ({exc})", None, 0, "")
             return
         delimiter = self._delimiter or _guess_delimiter(
@@ -515,7 +512,7 @@ class CsvReader(Reader):
                 row = next(rows)
             except StopIteration:
                 return
-            except _DAMAGED as exc:
+            except DAMAGED_INPUT as exc:
                 # Damaged compressed data: the rows before it are kept.
                 yield Bad(f"the compressed data is damaged ({exc})", start, None, "")
                 return

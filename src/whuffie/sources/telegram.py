@@ -95,7 +95,7 @@ from typing import Any
 import orjson
 
 from whuffie.errors import SourceError
-from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of, json_lines
+from whuffie.sources.base import Bad, Raw, Reader, Sample, array_items, host_of, json_lines
 from whuffie.sources.io import Input, excerpt
 from whuffie.sources.times import parse_time
 from whuffie.store.model import Actor, Link, Mention, Message, Problem, Records, Tag
@@ -674,7 +674,7 @@ def _stream_document(inp: Input) -> Iterator[Raw | Bad]:
                 continue
             if prefix == "" and event == "start_array":
                 found = True
-                for item in _items(events, "item"):
+                for item in array_items(events, ""):
                     n += 1
                     yield Raw(item, n)
                 return
@@ -686,7 +686,7 @@ def _stream_document(inp: Input) -> Iterator[Raw | Bad]:
             elif key == "messages" and event == "start_array":
                 found = True
                 chat = dict(header)
-                for item in _items(events, prefix + ".item"):
+                for item in array_items(events, prefix):
                     n += 1
                     yield Raw({"header": chat, "item": item}, n)
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError) as exc:
@@ -720,26 +720,3 @@ def _single_chat_header(head: bytes) -> dict[str, Any] | None:
     return None
 
 
-def _items(events, item_prefix: str) -> Iterator[Any]:
-    """Build the elements of the array whose ``start_array`` was just consumed."""
-    import ijson
-
-    array_prefix = item_prefix[:-5] if item_prefix != "item" else ""
-    for prefix, event, value in events:
-        if event == "end_array" and prefix == array_prefix:
-            return
-        if event in _SCALARS:
-            yield value
-            continue
-        builder = ijson.ObjectBuilder()
-        builder.event(event, value)
-        depth = 1
-        for _p, ev, val in events:
-            builder.event(ev, val)
-            if ev in ("start_map", "start_array"):
-                depth += 1
-            elif ev in ("end_map", "end_array"):
-                depth -= 1
-                if depth == 0:
-                    break
-        yield builder.value

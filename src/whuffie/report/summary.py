@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import plotly.graph_objects as go
 
 from whuffie.report.html import Section, section
@@ -76,8 +78,10 @@ def provenance(store: Store) -> Section:
     """Every import and a summary of the quarantine."""
     s = Section("provenance", "Imports and quarantine")
     imports = store.imports()
+    for row in imports:
+        row["file"] = Path(row["path"]).name
     s.blocks.append(("table", {
-        "columns": ["import_id", "path", "format", "status", "read", "stored", "duplicate",
+        "columns": ["import_id", "file", "format", "status", "read", "stored", "duplicate",
                     "quarantined", "duration_s"],
         "rows": imports,
     }))

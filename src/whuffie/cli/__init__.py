@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from whuffie import __version__
-from whuffie.cli import demo, ingest, store
+from whuffie.cli import demo, influence, ingest, store
 
 app = typer.Typer(
     name="whuffie",
@@ -42,6 +42,7 @@ app.command()(store.imports)
 app.command()(ingest.formats)
 app.command()(demo.demo)
 app.command()(demo.report)
+app.command()(influence.influence)
 
 
 def main() -> None:

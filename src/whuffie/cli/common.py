@@ -76,7 +76,9 @@ def emit(
     table = Table(title=title, show_lines=False)
     for c in columns:
         numeric = all(isinstance(r.get(c), int | float) or r.get(c) is None for r in rows)
-        table.add_column(c, justify="right" if numeric else "left", overflow="fold")
+        # Ids keep their end (the distinctive part) when the terminal is narrow.
+        table.add_column(c, justify="right" if numeric else "left", overflow="fold",
+                         ratio=3 if c in ("actor", "message", "path", "excerpt", "reason") else None)
     for r in rows:
         table.add_row(*[_cell(r.get(c)) for c in columns])
     console.print(table)
@@ -88,7 +90,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return f"{value:.4f}" if abs(value) < 1 else f"{value:,.1f}"
     if isinstance(value, int):
         return f"{value:,}"
     return escape(str(value))

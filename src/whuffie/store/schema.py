@@ -196,9 +196,25 @@ SELECT target_id, source_id, kind, NULL, created_at, platform, weight, NULL, tie
   FROM ties WHERE NOT directed AND source_id <> target_id
 """
 
+# Version 2: analysis runs. Results are derived data, kept in ``result_<name>`` tables
+# created by :mod:`whuffie.store.results` with a ``run_id`` column pointing here.
+RUNS_V2 = """
+    CREATE TABLE runs (
+        run_id BIGINT PRIMARY KEY,
+        analysis VARCHAR NOT NULL,        -- influence, niches, pyramid, ...
+        params JSON,                      -- every parameter, the graph filters included
+        seed BIGINT,
+        engine VARCHAR,
+        snapshot JSON,                    -- what the store held: last import, row counts
+        created_at TIMESTAMP NOT NULL,
+        duration_s DOUBLE,
+        version VARCHAR
+    )"""
+
 #: version -> statements that upgrade a store from version - 1.
 MIGRATIONS: dict[int, list[str]] = {
     1: [*TABLES_V1, INTERACTIONS_VIEW],
+    2: [RUNS_V2],
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -1,0 +1,90 @@
+"""``whuffie influence``: recursive influence, recognition, audience and coreness of every actor."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from whuffie.cli.common import CsvOption, DbOption, JsonOption, console, emit, open_store, reported_errors
+from whuffie.cli.graphopts import (
+    KindsOption,
+    MinWeightOption,
+    PlatformOption,
+    SinceOption,
+    UntilOption,
+    WeightsOption,
+    graph_spec,
+)
+from whuffie.errors import WhuffieError
+
+TopOption = Annotated[int, typer.Option("--top", help="Rows to show (all with --json/--csv and --all).",
+                                        min=1)]
+
+
+def influence(
+    db: DbOption = None,
+    kinds: KindsOption = None,
+    weights: WeightsOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    platform: PlatformOption = None,
+    min_weight: MinWeightOption = 0.0,
+    damping: Annotated[float, typer.Option(help="PageRank damping: the chance of following "
+                                                "attention rather than jumping.", min=0.01,
+                                           max=0.99)] = 0.85,
+    seeds: Annotated[str | None, typer.Option(
+        "--seeds", help="Personalise PageRank on these actors (comma-separated ids): influence "
+                        "as seen from them.")] = None,
+    top: TopOption = 20,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every actor.")] = False,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """Rank actors by recursive influence: who you impress, and who they impress."""
+    from whuffie.graph.activity import actor_activity
+    from whuffie.graph.build import build_graph
+    from whuffie.influence.measures import InfluenceParams, measure_influence
+    from whuffie.store.results import save_run
+
+    with reported_errors():
+        spec = graph_spec(kinds, weights, since, until, platform, min_weight)
+        with open_store(db) as store:
+            started = time.perf_counter()
+            graph = build_graph(store, spec)
+            if graph.m == 0:
+                raise WhuffieError(f"no interaction in {store.path} matches these filters; "
+                                   "see 'whuffie status' for what the store holds")
+            personalization = None
+            if seeds:
+                personalization = np.zeros(graph.n)
+                for actor in (s.strip() for s in seeds.split(",") if s.strip()):
+                    personalization[graph.node(actor)] = 1.0
+            params = InfluenceParams(damping=damping)
+            table = measure_influence(graph, actor_activity(store, graph), params, personalization)
+            run = save_run(store, "influence", {"influence": table},
+                           {"graph": spec.as_dict(), **params.as_dict(), "seeds": seeds},
+                           started=started)
+            handles = dict(store.con.execute(
+                "SELECT actor_id, handle FROM actors WHERE actor_id IN (SELECT unnest(?))",
+                [table.column("actor_id").to_pylist()[: None if (as_json or as_csv or show_all) else top]],
+            ).fetchall())
+        rows = table.to_pylist()
+        if not (as_json or as_csv or show_all):
+            rows = rows[:top]
+        for r in rows:
+            r["actor"] = r.pop("actor_id")
+            r["handle"] = handles.get(r["actor"])
+        columns = ["rank", "handle", "actor", "pagerank", "recognition", "audience", "coreness",
+                   "niche", "niche_rank"]
+        emit(rows, columns if not (as_json or as_csv) else ["actor", "handle", *[
+            c for c in table.column_names if c != "actor_id"]],
+             as_json=as_json, as_csv=as_csv,
+             title=f"Influence (run {run}: {graph.n:,} actors, {graph.m:,} edges)")
+        if not (as_json or as_csv):
+            exact = rows[0]["audience_exact"] if rows else True
+            console.print("audience = distinct people within two attention hops"
+                          + ("" if exact else " (HyperLogLog estimate, standard error 9.2%)"),
+                          markup=False)

@@ -26,16 +26,15 @@ import mailbox
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
 import zstandard
+
+from measure import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WHUFFIE_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -145,50 +144,6 @@ def make_mbox(path: Path, messages: int) -> int:
 
 
 # -- measurement ------------------------------------------------------------------------------
-
-def _tree_rss(pid: int) -> int:
-    """Resident memory (bytes) of a process and all its descendants, from /proc."""
-    total = 0
-    stack = [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            with open(f"/proc/{p}/statm") as fh:
-                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as fh:
-                    stack.extend(int(c) for c in fh.read().split())
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-    return total
-
-
-def run(cmd: list[str], env=None) -> tuple[float, float]:
-    """Run a command; return (wall seconds, peak resident memory of its process tree in MiB).
-
-    The memory of the process and its worker processes is summed, sampled every 50 ms.
-    """
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
-            done.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = proc.communicate()
-    wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{err.decode(errors='replace')[-2000:]}")
-    return wall, peak / 2**20
-
 
 FLOOR_JSON = """
 import sys, orjson

@@ -146,12 +146,14 @@ def coreness(graph: Graph) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     import networkit as nk
 
-    g = nk.GraphFromCoo(
-        (np.ones(graph.m), (graph.src.astype(np.int64), graph.dst.astype(np.int64))),
-        n=graph.n, weighted=False, directed=False,
-    )
-    g.removeMultiEdges()
-    g.removeSelfLoops()
+    # One undirected edge per pair, no self-loop, deduplicated here (faster than asking
+    # NetworKit to remove multi-edges afterwards).
+    lo = np.minimum(graph.src, graph.dst).astype(np.int64)
+    hi = np.maximum(graph.src, graph.dst).astype(np.int64)
+    keep = lo != hi
+    pairs = np.unique(lo[keep] * graph.n + hi[keep])
+    g = nk.GraphFromCoo((np.ones(len(pairs)), (pairs // graph.n, pairs % graph.n)),
+                        n=graph.n, weighted=False, directed=False)
     cores = nk.centrality.CoreDecomposition(g)
     cores.run()
     return np.asarray(cores.scores(), dtype=np.int64)

@@ -63,14 +63,16 @@ class Store:
                 )
             if not read_only and self.path.parent and not self.path.parent.exists():
                 raise WhuffieError(f"cannot create {self.path}: folder {self.path.parent} does not exist")
-        try:
-            self.con = duckdb.connect(target, read_only=read_only)
-        except duckdb.IOException as exc:
-            raise WhuffieError(
-                f"cannot open store {self.path}: {exc}. Is another whuffie process using it?"
-            ) from exc
-        except duckdb.Error as exc:
-            raise WhuffieError(f"cannot open store {self.path}: {exc}") from exc
+        self.con = self._connect(target, read_only)
+        if read_only and target != ":memory:" and self._version() < SCHEMA_VERSION:
+            # An older store opened for reading is migrated first, once, for writing.
+            self.con.close()
+            self.con = self._connect(target, False)
+            try:
+                self._migrate(writable=True)
+            finally:
+                self.con.close()
+            self.con = self._connect(target, True)
         try:
             self._migrate()
             if not read_only:
@@ -80,6 +82,16 @@ class Store:
             raise
 
     # -- lifecycle -----------------------------------------------------------------------
+
+    def _connect(self, target: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(target, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise WhuffieError(
+                f"cannot open store {self.path}: {exc}. Is another whuffie process using it?"
+            ) from exc
+        except duckdb.Error as exc:
+            raise WhuffieError(f"cannot open store {self.path}: {exc}") from exc
 
     def _version(self) -> int:
         has_meta = self.con.execute(
@@ -96,7 +108,7 @@ class Store:
         rows = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
         return int(rows[0][0]) if rows else 0
 
-    def _migrate(self) -> None:
+    def _migrate(self, writable: bool | None = None) -> None:
         version = self._version()
         if version > SCHEMA_VERSION:
             raise SchemaError(
@@ -105,10 +117,10 @@ class Store:
             )
         if version == SCHEMA_VERSION:
             return
-        if self.read_only:
+        if not (writable if writable is not None else not self.read_only):
             raise SchemaError(
-                f"{self.path} has schema version {version}; open it once for writing "
-                f"(e.g. 'whuffie status') to migrate it to {SCHEMA_VERSION}"
+                f"{self.path} has schema version {version} and is read-only here; open it once "
+                f"with write access (e.g. 'whuffie ingest') to migrate it to {SCHEMA_VERSION}"
             )
         self.con.execute("BEGIN TRANSACTION")
         try:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from whuffie.graph.build import Graph, GraphSpec, _arrow
+from whuffie.graph.build import Graph, GraphSpec
 
 if TYPE_CHECKING:
     from whuffie.store.store import Store
@@ -35,10 +35,10 @@ def actor_activity(store: Store, graph: Graph, spec: GraphSpec | None = None) ->
     if spec.until is not None:
         where.append("created_at < ?")
         params.append(spec.until)
-    counts = _arrow(store.con.execute(
+    counts = store.arrow(
         f"SELECT actor_id, count(*) AS n FROM messages WHERE {' AND '.join(where)} GROUP BY actor_id",
         params,
-    ))
+    )
     out = np.zeros(graph.n, dtype=np.int64)
     if counts.num_rows:
         import pyarrow.compute as pc

@@ -246,9 +246,10 @@ class Graph:
         )
 
 
-def _arrow(cursor) -> pa.Table:
-    """A DuckDB result as an Arrow table, whichever DuckDB version."""
-    fetch = getattr(cursor, "to_arrow_table", None) or cursor.fetch_arrow_table
+def _arrow(result) -> pa.Table:
+    """A DuckDB relation (``con.sql(...)``) as an Arrow table, whichever DuckDB version."""
+    fetch = getattr(result, "to_arrow_table", None) or getattr(result, "arrow", None) \
+        or result.fetch_arrow_table
     return fetch()
 
 
@@ -322,14 +323,14 @@ def build_graph(store: Store, spec: GraphSpec | None = None, **kwargs: Any) -> G
     where, params = interactions_filter(spec)
     weights = spec.as_dict()["weights"]
     case = " ".join(f"WHEN '{k}' THEN {float(w)!r}" for k, w in sorted(weights.items()))
-    edges = _arrow(store.con.execute(
+    edges = store.arrow(
         f"""SELECT source, target, w AS weight, c AS count FROM (
                 SELECT source, target,
                        sum(weight * CASE kind {case} ELSE 1.0 END) AS w, count(*) AS c
                   FROM interactions WHERE {where} GROUP BY source, target)
              WHERE w > 0 AND w >= ?""",
         [*params, spec.min_weight],
-    ))
+    )
     source, target = edges.column("source"), edges.column("target")
     # Node indices follow actor-id order; edges are sorted by (source, target) index.
     nodes = pc.unique(pa.chunked_array(source.chunks + target.chunks)).sort()

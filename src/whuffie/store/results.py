@@ -140,9 +140,7 @@ def load(store: Store, name: str, run_id: int | None = None) -> pa.Table:
         raise WhuffieError(f"no '{name}' results in {store.path} yet; run the analysis first")
     if run_id is None:
         run_id = store.con.execute(f"SELECT max(run_id) FROM {table}").fetchall()[0][0]
-    cur = store.con.execute(f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ?", [run_id])
-    fetch = getattr(cur, "to_arrow_table", None) or cur.fetch_arrow_table
-    return fetch()
+    return store.arrow(f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ?", [run_id])
 
 
 def run_info(store: Store, run_id: int) -> dict[str, Any]:

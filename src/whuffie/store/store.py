@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import orjson
+import pyarrow as pa
 
 from whuffie import __version__
 from whuffie.errors import SchemaError, WhuffieError
@@ -168,6 +169,20 @@ class Store:
         cur = self.con.execute(query, params or [])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def arrow(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run a SQL query and return its result as an Arrow table (no row-by-row copy).
+
+        Examples
+        --------
+        >>> import whuffie
+        >>> with whuffie.open(":memory:") as store:
+        ...     store.arrow("SELECT 41 + ? AS answer", [1]).column("answer").to_pylist()
+        [42]
+        """
+        rel = self.con.sql(query, params=list(params) if params else None)
+        fetch = getattr(rel, "to_arrow_table", None) or rel.arrow
+        return fetch()
 
     @property
     def schema_version(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from whuffie import __version__
-from whuffie.cli import demo, influence, ingest, store
+from whuffie.cli import demo, efluentials, export, influence, ingest, store
 
 app = typer.Typer(
     name="whuffie",
@@ -43,6 +43,10 @@ app.command()(ingest.formats)
 app.command()(demo.demo)
 app.command()(demo.report)
 app.command()(influence.influence)
+app.command()(efluentials.efluentials)
+app.command()(efluentials.pyramid)
+app.command()(export.export)
+app.command()(export.why)
 
 
 def main() -> None:

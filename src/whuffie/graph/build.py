@@ -333,7 +333,7 @@ def build_graph(store: Store, spec: GraphSpec | None = None, **kwargs: Any) -> G
     )
     source, target = edges.column("source"), edges.column("target")
     # Node indices follow actor-id order; edges are sorted by (source, target) index.
-    nodes = pc.unique(pa.chunked_array(source.chunks + target.chunks)).sort()
+    nodes = pc.unique(pa.chunked_array(source.chunks + target.chunks, type=pa.string())).sort()
     src = pc.index_in(source, value_set=nodes).to_numpy().astype(np.int32)
     dst = pc.index_in(target, value_set=nodes).to_numpy().astype(np.int32)
     order = np.lexsort((dst, src))

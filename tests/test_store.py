@@ -174,6 +174,8 @@ class Tell:
     def advance(self, consumed, read):
         print(consumed, flush=True)
 
+import whuffie.store.ingest
+whuffie.store.ingest.SMALL_FILE_BYTES = 0  # committed batch by batch, not with other small files
 store = whuffie.open(sys.argv[1])
 store.ingest([sys.argv[2]], format="edges", options={"platform": "p"}, batch_size=2000,
              progress=Tell())

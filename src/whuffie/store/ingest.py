@@ -35,11 +35,12 @@ from typing import TYPE_CHECKING, Protocol
 
 import orjson
 
+from whuffie import __version__
 from whuffie.errors import SourceError, WhuffieError
 from whuffie.sources import get_reader, sniff
 from whuffie.sources.base import Bad, Reader
 from whuffie.sources.io import DAMAGED_INPUT, HEAD_SIZE, Input, excerpt, loads_json_line
-from whuffie.store.writer import Batch, QuarantineRow, Tables, write_tables
+from whuffie.store.writer import Batch, QuarantineRow, Tables, write_parts, write_tables
 
 if TYPE_CHECKING:
     from whuffie.store.store import Store
@@ -260,9 +261,15 @@ def ingest(
     # 200,000 tweets: 784 MiB without, 542 MiB with 256 MiB, for 10% more time).
     limit = store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     store.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    group = _SmallFiles(store, batch_size, progress, report)
     try:
         for path, reader in work:
-            report.files.append(_ingest_file(store, path, reader, strict, batch_size, progress))
+            if path.stat().st_size <= SMALL_FILE_BYTES:
+                group.add(path, reader, strict)
+            else:
+                group.flush()
+                report.files.append(_ingest_file(store, path, reader, strict, batch_size, progress))
+        group.flush()
     finally:
         store.con.execute(f"SET memory_limit = '{limit}'")
     return report
@@ -354,6 +361,97 @@ def _ingest_file(
     _close_import(store, result, "complete", started, None)
     progress.finish(result)
     return result
+
+
+#: Files up to this size are read whole and written together with other small files:
+#: every write costs a fixed ~50 ms of SQL statements, more than such a file's records.
+SMALL_FILE_BYTES = 4 * 2**20
+#: At most this many small files per transaction.
+SMALL_FILES_PER_WRITE = 500
+
+
+class _SmallFiles:
+    """Small files read completely, waiting to be written in one transaction.
+
+    Measured on the 179 topic files of a Discourse export: 10.5 s one transaction per
+    file, where reading and mapping them takes 0.3 s. Each file keeps its own import row
+    and counts; a group is committed whole or not at all.
+    """
+
+    def __init__(self, store: Store, batch_size: int, progress: Progress,
+                 report: IngestReport) -> None:
+        self.store, self.batch_size, self.progress, self.report = store, batch_size, progress, report
+        self.pending: list[tuple[FileResult, Reader, list[Tables], int]] = []
+
+    def add(self, path: Path, reader: Reader, strict: bool) -> None:
+        started = time.perf_counter()
+        inp = Input(path)
+        shown = str(path)
+        result = FileResult(shown, reader.id, 0)
+        self.progress.start(path, inp.size, reader.id)
+        try:
+            parts = list(_serial_tables(reader, inp, shown, strict, MAP_BATCH, lambda _n: None))
+            result.sha256 = inp.sha256()
+        except BaseException as exc:
+            inp.close()
+            # What was read before stays; the failing file gets its own failed import row.
+            self.flush()
+            import_id = self.store.begin_import(shown, reader.id, inp.size, reader.options)
+            result.import_id = import_id
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            _close_import(self.store, result, status, started,
+                          "interrupted by the user" if status == "interrupted" else str(exc))
+            raise
+        inp.close()
+        result.duration_s = time.perf_counter() - started
+        self.pending.append((result, reader, parts, inp.size))
+        if (len(self.pending) >= SMALL_FILES_PER_WRITE
+                or sum(t.primary_seen for _, _, ps, _ in self.pending for t in ps) >= self.batch_size):
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        con = self.store.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            first = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
+            parts: list[Tables] = []
+            owners: list[int] = []
+            for k, (result, _reader, file_parts, _size) in enumerate(self.pending):
+                result.import_id = first + k
+                parts.extend(file_parts)
+                owners.extend([k] * len(file_parts))
+            counts = write_parts(con, parts, [first + k for k in owners])
+            for (stored, duplicate), part, k in zip(counts, parts, owners, strict=True):
+                result = self.pending[k][0]
+                result.stored += stored
+                result.duplicate += duplicate
+                result.read += part.primary_seen
+                result.quarantined += len(part.quarantine)
+            now = datetime.now(UTC).replace(tzinfo=None)
+            rows = []
+            for result, reader, _parts, size in self.pending:
+                result.read += result.quarantined
+                result.status = "complete"
+                rows.append((result.import_id, result.path, result.sha256, size, reader.id,
+                             orjson.dumps(reader.options).decode(), "complete", now, now,
+                             result.duration_s, result.read, result.stored, result.duplicate,
+                             result.quarantined, __version__))
+            con.executemany(
+                "INSERT INTO imports (import_id, path, sha256, size, format, options, status, "
+                "started_at, finished_at, duration_s, read, stored, duplicate, quarantined, version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            for result, *_ in self.pending:
+                result.read = result.stored = result.duplicate = result.quarantined = 0
+            raise
+        for result, *_ in self.pending:
+            self.progress.finish(result)
+            self.report.files.append(result)
+        self.pending = []
 
 
 def _map_into(batch: Batch, reader: Reader, value, line, offset, raw_excerpt, path: str,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
 
@@ -272,57 +273,104 @@ class Tables:
 def write_tables(
     con: duckdb.DuckDBPyConnection, parts: Tables | Sequence[Tables], import_id: int | None
 ) -> tuple[int, int]:
-    """Upsert converted batches inside the caller's transaction; return (stored, duplicate).
+    """Upsert converted batches of one import inside the caller's transaction.
 
-    Several parts (from worker processes) can be written together; rows repeated
-    across parts are merged here.
+    Returns
+    -------
+    (stored, duplicate) : tuple of int
+        Summed over the parts.
+    """
+    parts = [parts] if isinstance(parts, Tables) else list(parts)
+    counts = write_parts(con, parts, [import_id] * len(parts))
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
+def write_parts(
+    con: duckdb.DuckDBPyConnection, parts: Sequence[Tables], import_ids: Sequence[int | None]
+) -> list[tuple[int, int]]:
+    """Upsert batches inside the caller's transaction; return (stored, duplicate) per part.
+
+    Parts are the batches of one large file (from worker processes), or the
+    batches of many small files written together, each stamped with its own
+    import: one set of statements then serves them all, where each statement
+    has a fixed cost. A row repeated across parts is stored once, from the
+    first part that has it; the later parts count it as a duplicate.
 
     The tables carry no index: keys are checked with hash joins against the
     rows being written. Measured on 160,000 tweets, primary-key (ART) indexes
     doubled the cost of writing, and they would keep every key of the store in
     memory.
     """
-    parts = [parts] if isinstance(parts, Tables) else list(parts)
-    seen = sum(p.primary_seen for p in parts)
-    duplicate = sum(p.in_batch_duplicates for p in parts)
-    actors = _concat([p.actors for p in parts])
+    parts = list(parts)
+    dup = np.array([p.in_batch_duplicates for p in parts], dtype=np.int64)
+    ids = list(import_ids)
+    actors = _concat([_flag_profiles(p) for p in parts], ids)
     if actors is not None:
-        profiles = {a for p in parts for a in p.profiles}
-        duplicate += _upsert_actors(con, actors, profiles, import_id)
-    messages = _concat([p.messages for p in parts])
+        dup += _per_part(_upsert_actors(con, actors), len(parts))
+    messages = _concat([p.messages for p in parts], ids)
     if messages is not None:
-        duplicate += _upsert_messages(con, messages, import_id)
+        dup += _per_part(_upsert_messages(con, messages), len(parts))
         for name in ("mentions", "links", "tags", "recipients"):
-            table = _concat([getattr(p, name) for p in parts])
+            table = _concat([getattr(p, name) for p in parts], ids)
             if table is not None:
                 _insert_for_fresh_messages(con, name, table)
         con.execute("DROP TABLE IF EXISTS _fresh")
     for name, key in (("ratings", "rating_id"), ("ties", "tie_id")):
-        table = _concat([getattr(p, name) for p in parts])
+        table = _concat([getattr(p, name) for p in parts], ids)
         if table is not None:
-            duplicate += table.num_rows - _insert_new(con, name, key, table, import_id)
-    quarantine = [q for p in parts for q in p.quarantine]
+            rows = np.bincount(table.column("_part").to_numpy(), minlength=len(parts))
+            dup += rows - _per_part(_insert_new(con, name, key, table), len(parts))
+    quarantine = [(k, q) for k, p in enumerate(parts) for q in p.quarantine]
     if quarantine:
         now = datetime.now(UTC).replace(tzinfo=None)
-        _insert_new(con, "quarantine", "quarantine_id", _concat([pa.table({
-            "quarantine_id": [r.key for r in quarantine],
-            "path": [r.path for r in quarantine],
-            "line": pa.array([r.line for r in quarantine], pa.int64()),
-            "byte_offset": pa.array([r.offset for r in quarantine], pa.int64()),
-            "reason": _clean([r.reason for r in quarantine]),
-            "excerpt": _clean([r.excerpt for r in quarantine]),
-            "created_at": pa.array([now] * len(quarantine), pa.timestamp("us")),
-        })]), import_id)
-    return seen - duplicate, duplicate
+        rows = [q for _, q in quarantine]
+        table = pa.table({
+            "quarantine_id": [r.key for r in rows],
+            "path": [r.path for r in rows],
+            "line": pa.array([r.line for r in rows], pa.int64()),
+            "byte_offset": pa.array([r.offset for r in rows], pa.int64()),
+            "reason": _clean([r.reason for r in rows]),
+            "excerpt": _clean([r.excerpt for r in rows]),
+            "created_at": pa.array([now] * len(rows), pa.timestamp("us")),
+            "_part": pa.array([k for k, _ in quarantine], pa.int64()),
+            "_import": pa.array([ids[k] for k, _ in quarantine], pa.int64()),
+        })
+        _insert_new(con, "quarantine", "quarantine_id",
+                    table.append_column("_seq", pa.array(range(len(rows)), pa.int64())))
+    return [(p.primary_seen - int(d), int(d)) for p, d in zip(parts, dup, strict=True)]
 
 
-def _concat(tables: list[pa.Table | None]) -> pa.Table | None:
-    """One table from the parts, with ``_seq``: the order rows arrived in (first wins)."""
-    present = [t for t in tables if t is not None and t.num_rows]
+def _flag_profiles(part: Tables) -> pa.Table | None:
+    """The part's actors with ``is_profile``: whether the row is one of the part's profiles."""
+    if part.actors is None or not part.actors.num_rows:
+        return part.actors
+    profiles = set(part.profiles)
+    flags = [a in profiles for a in part.actors.column("actor_id").to_pylist()]
+    return part.actors.append_column("is_profile", pa.array(flags, pa.bool_()))
+
+
+def _concat(tables: list[pa.Table | None], import_ids: Sequence[int | None]) -> pa.Table | None:
+    """One table from the parts, with ``_part`` and ``_import`` (which part and import each
+    row comes from) and ``_seq``, the order rows arrived in (the first of repeated rows wins)."""
+    present = [(k, t) for k, t in enumerate(tables) if t is not None and t.num_rows]
     if not present:
         return None
-    table = present[0] if len(present) == 1 else pa.concat_tables(present)
-    return table.append_column("_seq", pa.array(range(table.num_rows), pa.int64()))
+    # promote: a column that is all null in one part (no reply in that file) has the null type.
+    table = (pa.concat_tables([t for _, t in present], promote_options="default")
+             if len(present) > 1 else present[0][1])
+    part = np.concatenate([np.full(t.num_rows, k, dtype=np.int64) for k, t in present])
+    imports = pa.array([import_ids[k] for k in part.tolist()], pa.int64())
+    return (table.append_column("_part", pa.array(part))
+            .append_column("_import", imports)
+            .append_column("_seq", pa.array(np.arange(table.num_rows, dtype=np.int64))))
+
+
+def _per_part(rows: list[tuple[int, int]], n: int) -> np.ndarray:
+    """A ``[(part, count), ...]`` query result as one count per part."""
+    out = np.zeros(n, dtype=np.int64)
+    for part, count in rows:
+        out[int(part)] += int(count)
+    return out
 
 
 def _scalar(con, sql: str, params=None):
@@ -333,21 +381,38 @@ def _columns(data: pa.Table) -> list[str]:
     return [c for c in data.column_names if not c.startswith(("_", "is_primary", "is_profile"))]
 
 
-def _insert_new(con, table: str, key: str, data: pa.Table, import_id) -> int:
-    """Insert the rows whose key the table lacks (the first of repeated keys); return how many."""
+def _insert_new(con, table: str, key: str, data: pa.Table) -> list[tuple[int, int]]:
+    """Insert the rows whose key the table lacks (the first of repeated keys).
+
+    Returns ``[(part, rows inserted), ...]``.
+    """
     cols = ", ".join(_columns(data))
     con.register("_batch", data)
     try:
-        return int(_scalar(
-            con,
-            f"INSERT INTO {table} ({cols}, import_id) SELECT {cols}, ? FROM ("
-            f"  SELECT * FROM _batch b WHERE b.{key} NOT IN (SELECT t.{key} FROM {table} t "
-            f"  WHERE t.{key} IN (SELECT {key} FROM _batch))"
-            f"  QUALIFY row_number() OVER (PARTITION BY b.{key} ORDER BY b._seq) = 1)",
-            [import_id],
-        ))
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM _batch b "
+            f"WHERE b.{key} NOT IN (SELECT t.{key} FROM {table} t "
+            f"                     WHERE t.{key} IN (SELECT {key} FROM _batch)) "
+            f"QUALIFY row_number() OVER (PARTITION BY b.{key} ORDER BY b._seq) = 1"
+        )
+        con.execute(f"INSERT INTO {table} ({cols}, import_id) SELECT {cols}, _import FROM _new")
+        inserted = con.execute("SELECT _part, count(*) FROM _new GROUP BY _part").fetchall()
+        con.execute("DROP TABLE _new")
     finally:
         con.unregister("_batch")
+    return inserted
+
+
+def _merge_rows(source: str, key: str, columns: list[str], priority: str,
+                special: dict[str, str]) -> str:
+    """SQL merging the rows of ``source`` that share ``key``: each column takes its value from
+    the row of lowest ``priority`` that has one (what :meth:`Batch.add` does in Python, across
+    the parts of a write). ``_part``, ``_import`` and ``_seq`` come from the first row."""
+    picks = [f"arg_min({c}, _prio) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in columns]
+    picks += [f"{expr} AS {name}" for name, expr in special.items()]
+    picks += [f"arg_min({c}, _prio) AS {c}" for c in ("_part", "_import", "_seq")]
+    return (f"SELECT {key}, {', '.join(picks)} FROM "
+            f"(SELECT *, {priority} AS _prio FROM {source}) GROUP BY {key}")
 
 
 def _fill_sets(cols: list[str], table: str, stub_aware: bool) -> tuple[str, str]:
@@ -368,34 +433,42 @@ def _fill_sets(cols: list[str], table: str, stub_aware: bool) -> tuple[str, str]
     return ", ".join(sets), " OR ".join(gains)
 
 
-def _upsert_actors(con, data: pa.Table, profiles: set[str], import_id) -> int:
-    """Insert new actors, fill what stored ones lack; return the profiles already described."""
-    data = data.append_column("is_profile", pa.array(
-        [a in profiles for a in data.column("actor_id").to_pylist()], pa.bool_()))
+def _upsert_actors(con, data: pa.Table) -> list[tuple[int, int]]:
+    """Insert new actors, fill what stored ones lack.
+
+    Returns ``[(part, profiles already described), ...]``: a profile repeated from
+    an earlier part, or already stored with a description, is a duplicate.
+    """
     cols = _columns(data)
     fill = [c for c in cols if c not in ("actor_id", "platform")]
     described = " OR ".join(f"{c} IS NOT NULL" for c in ("handle", "name", "description", "url", "extra"))
     con.register("_a", data)
     try:
-        # One row per actor: a profile first, then the first seen.
+        # One row per actor, each column from the first row that has it, profiles first.
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _ab AS SELECT * FROM _a QUALIFY row_number() OVER "
-            "(PARTITION BY actor_id ORDER BY is_profile DESC, _seq) = 1"
+            "CREATE OR REPLACE TEMP TABLE _ab AS " + _merge_rows(
+                "_a", "actor_id", [c for c in cols if c != "actor_id"],
+                "(CASE WHEN is_profile THEN 0 ELSE 1 END) * 1000000000000000 + _seq",
+                {"is_profile": "bool_or(is_profile)"})
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _ax AS SELECT actor_id, "
             f"({described}) AS described FROM actors WHERE actor_id IN (SELECT actor_id FROM _ab)"
         )
-        dup = _scalar(
-            con,
-            "SELECT (SELECT count(*) FROM _a WHERE is_profile) - "
-            "(SELECT count(*) FROM _ab b WHERE is_profile AND NOT EXISTS "
-            " (SELECT 1 FROM _ax x WHERE x.actor_id = b.actor_id AND x.described))",
-        )
+        # Every profile row but the first of each actor repeats one; the first repeats a stored one
+        # when the store already describes that actor.
+        dup = con.execute(
+            "SELECT _part, count(*) FROM ("
+            "  SELECT a._part FROM _a a WHERE a.is_profile AND a._seq NOT IN "
+            "    (SELECT _seq FROM _ab WHERE is_profile) "
+            "  UNION ALL "
+            "  SELECT b._part FROM _ab b JOIN _ax x USING (actor_id) WHERE b.is_profile AND x.described"
+            ") GROUP BY _part"
+        ).fetchall()
         col_list = ", ".join(cols)
         con.execute(
-            f"INSERT INTO actors ({col_list}, import_id) SELECT {col_list}, ? FROM _ab "
-            "WHERE actor_id NOT IN (SELECT actor_id FROM _ax)", [import_id],
+            f"INSERT INTO actors ({col_list}, import_id) SELECT {col_list}, _import FROM _ab "
+            "WHERE actor_id NOT IN (SELECT actor_id FROM _ax)"
         )
         if _scalar(con, "SELECT count(*) FROM _ax"):
             sets, gains = _fill_sets(fill, "actors", stub_aware=False)
@@ -404,42 +477,51 @@ def _upsert_actors(con, data: pa.Table, profiles: set[str], import_id) -> int:
         con.execute("DROP TABLE _ab; DROP TABLE _ax")
     finally:
         con.unregister("_a")
-    return int(dup)
+    return dup
 
 
-def _upsert_messages(con, data: pa.Table, import_id) -> int:
+def _upsert_messages(con, data: pa.Table) -> list[tuple[int, int]]:
     """Insert new messages, complete stubs, fill what stored ones lack.
 
-    Returns the primary messages already stored (not as stubs). Leaves the temp
-    table ``_fresh``: the ids whose links, mentions, tags and recipients are new.
+    Returns ``[(part, primary messages already stored), ...]``: a primary message
+    repeated from an earlier part, or already stored (not as a stub), is a
+    duplicate. Leaves the temp table ``_fresh``: the ids whose links, mentions,
+    tags and recipients are new.
     """
     cols = _columns(data)
     fill = [c for c in cols if c not in ("message_id", "platform", "kind", "is_stub")]
     con.register("_m", data)
     try:
-        # One row per message: a full one before a stub, a primary before context.
+        # One row per message, each column from the first row that has it: a full one before a
+        # stub, a primary before context.
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _mb AS SELECT * FROM _m QUALIFY row_number() OVER "
-            "(PARTITION BY message_id ORDER BY is_stub, is_primary DESC, _seq) = 1"
+            "CREATE OR REPLACE TEMP TABLE _mb AS " + _merge_rows(
+                "_m", "message_id", [c for c in cols if c not in ("message_id", "kind", "is_stub")],
+                "((CASE WHEN is_stub THEN 2 ELSE 0 END) + (CASE WHEN is_primary THEN 0 ELSE 1 END))"
+                " * 1000000000000000 + _seq",
+                {"kind": "arg_min(kind, _prio)", "is_stub": "bool_and(is_stub)",
+                 "is_primary": "bool_or(is_primary)"})
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _mx AS SELECT message_id, is_stub FROM messages "
             "WHERE message_id IN (SELECT message_id FROM _mb)"
         )
-        dup = _scalar(
-            con,
-            "SELECT (SELECT count(*) FROM _m WHERE is_primary) - "
-            "(SELECT count(*) FROM _mb b WHERE is_primary AND NOT EXISTS "
-            " (SELECT 1 FROM _mx x WHERE x.message_id = b.message_id AND NOT x.is_stub))",
-        )
+        dup = con.execute(
+            "SELECT _part, count(*) FROM ("
+            "  SELECT m._part FROM _m m WHERE m.is_primary AND m._seq NOT IN "
+            "    (SELECT _seq FROM _mb WHERE is_primary) "
+            "  UNION ALL "
+            "  SELECT b._part FROM _mb b JOIN _mx x USING (message_id) WHERE b.is_primary AND NOT x.is_stub"
+            ") GROUP BY _part"
+        ).fetchall()
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _fresh AS SELECT message_id FROM _mb WHERE message_id "
             "NOT IN (SELECT message_id FROM _mx WHERE NOT is_stub)"
         )
         col_list = ", ".join(cols)
         con.execute(
-            f"INSERT INTO messages ({col_list}, import_id) SELECT {col_list}, ? FROM _mb "
-            "WHERE message_id NOT IN (SELECT message_id FROM _mx)", [import_id],
+            f"INSERT INTO messages ({col_list}, import_id) SELECT {col_list}, _import FROM _mb "
+            "WHERE message_id NOT IN (SELECT message_id FROM _mx)"
         )
         if _scalar(con, "SELECT count(*) FROM _mx"):
             sets, gains = _fill_sets(fill, "messages", stub_aware=True)
@@ -452,7 +534,7 @@ def _upsert_messages(con, data: pa.Table, import_id) -> int:
         con.execute("DROP TABLE _mb; DROP TABLE _mx")
     finally:
         con.unregister("_m")
-    return int(dup)
+    return dup
 
 
 def _insert_for_fresh_messages(con, table: str, data: pa.Table) -> None:

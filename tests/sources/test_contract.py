@@ -16,7 +16,7 @@ from whuffie.sources.base import Bad, Raw
 from whuffie.store.model import Records
 
 READERS = reader_classes()
-EXPECTED = {"twarc2", "twitter-v1", "mastodon", "bluesky", "reddit", "mbox", "feed",
+EXPECTED = {"twarc2", "twitter-v1", "mastodon", "bluesky", "reddit", "mbox", "feed", "cascade-tree",
             "stackexchange", "discourse", "telegram", "csv", "jsonl", "edges"}
 
 

@@ -38,14 +38,18 @@ class Section:
     blocks: list[tuple[str, Any]] = field(default_factory=list)
 
 
-#: Functions that build the report's sections, in order.
-SECTIONS: list[Callable[[Store], Section | None]] = []
+#: Functions that build the report's sections, with their place in the report.
+SECTIONS: list[tuple[int, Callable[[Store], Section | None]]] = []
 
 
-def section(fn: Callable[[Store], Section | None]) -> Callable[[Store], Section | None]:
-    """Register a section builder (decorator)."""
-    SECTIONS.append(fn)
-    return fn
+def section(order: int) -> Callable[[Callable[[Store], Section | None]], Callable[[Store], Section | None]]:
+    """Register a section builder (decorator); sections appear by increasing ``order``."""
+
+    def register(fn: Callable[[Store], Section | None]) -> Callable[[Store], Section | None]:
+        SECTIONS.append((order, fn))
+        return fn
+
+    return register
 
 
 def _figure_json(fig: go.Figure) -> Markup:
@@ -104,18 +108,20 @@ def write_report(store: Store, out: str | Path, title: str = "Whuffie report") -
     ...     write_report(store, out).name
     'index.html'
     """
-    # Importing registers the built-in sections.
-    from whuffie.report import summary  # noqa: F401
+    # Importing registers the built-in sections, in this order.
+    from whuffie.report import influence, summary  # noqa: F401
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    sections = [s for s in (build(store) for build in SECTIONS) if s is not None]
+    builders = [fn for _, fn in sorted(SECTIONS, key=lambda item: item[0])]
+    sections = [s for s in (build(store) for build in builders) if s is not None]
     html = _env.get_template("report.html.j2").render(
         title=title,
         sections=sections,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
         db=str(store.path),
+        map_link="map.html" if (out / "map.html").exists() else None,
     )
     index = out / "index.html"
     index.write_text(html, encoding="utf-8")

@@ -10,7 +10,7 @@ from whuffie.report.html import Section, section
 from whuffie.store.store import Store
 
 
-@section
+@section(order=10)
 def overview(store: Store) -> Section:
     """Counts per platform, interactions per kind, activity over time, most active actors."""
     st = store.status()
@@ -73,7 +73,7 @@ def overview(store: Store) -> Section:
     return s
 
 
-@section
+@section(order=90)
 def provenance(store: Store) -> Section:
     """Every import and a summary of the quarantine."""
     s = Section("provenance", "Imports and quarantine")

@@ -1,0 +1,93 @@
+"""The report's influence sections: who matters, the influence pyramid, the niches, the map.
+
+Each section shows the newest stored run of its analysis (``whuffie demo`` runs them all; so do
+``whuffie influence``, ``efluentials``, ``pyramid`` and ``niches``), and is left out when the store
+holds none.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import pyarrow as pa
+
+from whuffie.errors import WhuffieError
+from whuffie.report.html import Section, section
+from whuffie.store import results
+from whuffie.store.store import Store
+
+LEVELS = ("amateur", "enthusiast", "wannabe", "expert")
+_LEVEL_COLOURS = {"amateur": "#c6dbef", "enthusiast": "#6baed6", "wannabe": "#fd8d3c",
+                  "expert": "#08519c"}
+
+
+def _load(store: Store, name: str) -> pa.Table | None:
+    try:
+        return results.load(store, name)
+    except WhuffieError:
+        return None
+
+
+def _handles(store: Store, actors: list[str]) -> dict[str, str]:
+    if not actors:
+        return {}
+    return {a: h for a, h in store.con.execute(
+        "SELECT actor_id, coalesce(handle, name) FROM actors WHERE actor_id IN (SELECT unnest(?))",
+        [actors]).fetchall() if h}
+
+
+@section(order=20)
+def who_matters(store: Store) -> Section | None:
+    """The e-fluentials, each with why: who recognises them and how recognised those are."""
+    efl = _load(store, "efluentials")
+    if efl is None or efl.num_rows == 0:
+        return None
+    rows = efl.sort_by("rank").to_pylist()
+    handles = _handles(store, [r["actor_id"] for r in rows[:25]])
+    s = Section("who-matters", "Who matters: the e-fluentials")
+    s.blocks.append(("text", (
+        f"The {len(rows):,} actors with the highest recursive influence (PageRank on who pays "
+        "attention to whom): not the loudest, but those recognised by people who are themselves "
+        "recognised. The explanation says who recognises them.")))
+    s.blocks.append(("table", {
+        "columns": ["rank", "handle", "actor", "recognisers", "explanation"],
+        "rows": [{"rank": r["rank"], "handle": handles.get(r["actor_id"], ""), "actor": r["actor_id"],
+                  "recognisers": r.get("recognisers"), "explanation": r.get("explanation")}
+                 for r in rows[:25]],
+    }))
+    return s
+
+
+@section(order=30)
+def influence_pyramid(store: Store) -> Section | None:
+    """Level counts per window and the migration between the last two windows."""
+    counts = _load(store, "pyramid_counts")
+    if counts is None or counts.num_rows == 0:
+        return None
+    rows = counts.sort_by("window_start").to_pylist()
+    s = Section("pyramid", "The influence pyramid")
+    s.blocks.append(("text", (
+        "Amateurs write once and are barely noticed; enthusiasts take part regularly or get some "
+        "recognition; wannabes are among the most active but not yet recognised; experts are "
+        "among the most recognised. Levels are computed per window from the messages written and "
+        "the attention received in it.")))
+    fig = go.Figure()
+    for level in LEVELS:
+        fig.add_trace(go.Bar(x=[r["window_start"] for r in rows], y=[r.get(level, 0) for r in rows],
+                             name=level, marker_color=_LEVEL_COLOURS[level]))
+    fig.update_layout(barmode="stack", title="Participants by level, per window", height=340,
+                      margin=dict(l=40, r=20, t=50, b=40))
+    s.blocks.append(("figure", fig))
+    migration = _load(store, "pyramid_migration")
+    if migration is not None and migration.num_rows:
+        last = max(migration.column("window_start").to_pylist())
+        cells = [c for c in migration.to_pylist() if c["window_start"] == last]
+        sources = [lvl for lvl in ("new", *LEVELS) if any(c["from_level"] == lvl for c in cells)]
+        targets = [lvl for lvl in (*LEVELS, "left") if any(c["to_level"] == lvl for c in cells)]
+        grid = {(c["from_level"], c["to_level"]): c["actors"] for c in cells}
+        s.blocks.append(("text", f"Migration into the window starting {last:%Y-%m-%d} "
+                                 "(rows: level before; columns: level now):"))
+        s.blocks.append(("table", {
+            "columns": ["from", *targets],
+            "rows": [{"from": src, **{t: grid.get((src, t), 0) for t in targets}} for src in sources],
+        }))
+    return s

@@ -29,21 +29,47 @@ from whuffie.store.ingest import FileResult, IngestReport
 
 
 class RichProgress:
-    """Draws one progress bar per file (bytes read) for :func:`whuffie.store.ingest.ingest`."""
+    """Progress of :func:`whuffie.store.ingest.ingest`: one bar per file for a few files; for
+    many, one bar over all their bytes (a thousand bars would cost more than the import)."""
+
+    MANY = 12
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.task = None
+        self.overall = None
+        self.done_bytes = 0
+        self.files = self.done_files = 0
+        self.records = 0
+        self.size = 0
+
+    def begin(self, files: int, size: int) -> None:
+        self.files = files
+        if files > self.MANY:
+            self.overall = self.progress.add_task(f"0/{files:,} files", total=size or None, records=0)
 
     def start(self, path: Path, size: int, fmt: str) -> None:
-        self.task = self.progress.add_task(f"{path.name} [{fmt}]", total=size or None, records=0)
+        self.size = size
+        if self.overall is None:
+            self.task = self.progress.add_task(f"{path.name} [{fmt}]", total=size or None, records=0)
 
     def advance(self, consumed: int, read: int) -> None:
-        self.progress.update(self.task, completed=consumed, records=read)
+        if self.overall is None:
+            self.progress.update(self.task, completed=consumed, records=read)
+        else:
+            self.progress.update(self.overall, completed=self.done_bytes + min(consumed, self.size),
+                                 records=self.records + read)
 
     def finish(self, result: FileResult) -> None:
-        self.progress.update(self.task, completed=self.progress.tasks[-1].total or 0,
-                             records=result.read)
+        if self.overall is None:
+            self.progress.update(self.task, completed=self.progress.tasks[-1].total or 0,
+                                 records=result.read)
+            return
+        self.done_files += 1
+        self.done_bytes += self.size
+        self.records += result.read
+        self.progress.update(self.overall, description=f"{self.done_files:,}/{self.files:,} files",
+                             completed=self.done_bytes, records=self.records)
 
     def skip(self, path: Path, reason: str) -> None:
         pass
@@ -96,9 +122,13 @@ def _summary(report: IngestReport, db: Path) -> None:
     table = Table(title=f"Imported into {db}")
     for col in ("file", "format", "read", "stored", "duplicate", "quarantined", "seconds"):
         table.add_column(col, justify="left" if col in ("file", "format") else "right")
-    for f in report.files:
+    shown = report.files if len(report.files) <= 20 else sorted(
+        report.files, key=lambda f: (-f.quarantined, -f.read))[:15]
+    for f in shown:
         table.add_row(Path(f.path).name, f.format, f"{f.read:,}", f"{f.stored:,}",
                       f"{f.duplicate:,}", f"{f.quarantined:,}", f"{f.duration_s:.1f}")
+    if len(shown) < len(report.files):
+        table.add_row(f"... {len(report.files) - len(shown):,} more files", "", "", "", "", "", "")
     if len(report.files) > 1:
         table.add_row("total", "", *(f"{report.total(k):,}" for k in
                                      ("read", "stored", "duplicate", "quarantined")),

@@ -84,7 +84,12 @@ class IngestReport:
 
 
 class Progress(Protocol):
-    """What :func:`ingest` reports while it works (the CLI draws rich progress bars)."""
+    """What :func:`ingest` reports while it works (the CLI draws rich progress bars).
+
+    ``begin`` announces the files to read (count and bytes) before the first ``start``.
+    """
+
+    def begin(self, files: int, size: int) -> None: ...
 
     def start(self, path: Path, size: int, fmt: str) -> None: ...
 
@@ -96,6 +101,9 @@ class Progress(Protocol):
 
 
 class _Silent:
+    def begin(self, files, size):
+        pass
+
     def start(self, path, size, fmt):
         pass
 
@@ -256,6 +264,7 @@ def ingest(
     report = IngestReport(skipped=skipped)
     for path, reason in skipped:
         progress.skip(Path(path), reason)
+    progress.begin(len(work), sum(p.stat().st_size for p, _ in work))
     # DuckDB keeps written blocks cached up to its memory limit (80% of RAM by default);
     # an import never reads them back, so a small limit keeps memory bounded (measured on
     # 200,000 tweets: 784 MiB without, 542 MiB with 256 MiB, for 10% more time).

@@ -91,3 +91,59 @@ def influence_pyramid(store: Store) -> Section | None:
             "rows": [{"from": src, **{t: grid.get((src, t), 0) for t in targets}} for src in sources],
         }))
     return s
+
+
+@section(order=40)
+def niches(store: Store) -> Section | None:
+    """The niches of the long tail: who speaks in each, about what, and who bridges them."""
+    table = _load(store, "niches")
+    if table is None or table.num_rows == 0:
+        return None
+    rows = table.sort_by("niche").to_pylist()
+    voices = sorted({v for r in rows[:20] for v in (r.get("top_voices") or [])[:3]})
+    handles = _handles(store, voices)
+    s = Section("niches", "Niches: the long tail")
+    summary = _load(store, "niche_summary")
+    if summary is not None and summary.num_rows:
+        info = summary.to_pylist()[0]
+        s.blocks.append(("cards", [
+            ("niches", info["niches"]), ("actors", info["actors"]),
+            ("modularity", round(info["modularity"], 3) if info["modularity"] is not None else None),
+            ("largest niche", f"{info['largest_share']:.0%} of actors"),
+            ("niches under 5 members", f"{info['small_share']:.0%}"),
+        ]))
+    s.blocks.append(("table", {
+        "columns": ["niche", "size", "attention", "voices", "tags", "terms"],
+        "rows": [{
+            "niche": r["niche"], "size": r["size"],
+            "attention": f"{r['attention_share']:.0%}",
+            "voices": ", ".join(handles.get(v, v) for v in (r.get("top_voices") or [])[:3]),
+            "tags": ", ".join((r.get("top_tags") or [])[:4]),
+            "terms": ", ".join((r.get("top_terms") or [])[:4]),
+        } for r in rows[:20]],
+    }))
+    sizes = sorted((r["size"] for r in rows), reverse=True)
+    if len(sizes) > 1:
+        fig = go.Figure(go.Scatter(x=list(range(1, len(sizes) + 1)), y=sizes, mode="lines+markers",
+                                   marker_color="#4c78a8"))
+        fig.update_layout(title="Niche sizes by rank (the long tail)", height=320,
+                          xaxis_title="niche rank", yaxis_title="members",
+                          xaxis_type="log" if len(sizes) > 20 else "linear",
+                          yaxis_type="log" if sizes[0] > 50 * max(sizes[-1], 1) else "linear",
+                          margin=dict(l=50, r=20, t=50, b=40))
+        s.blocks.append(("figure", fig))
+    members = _load(store, "memberships")
+    if members is not None and members.num_rows:
+        # Brokers first (betweenness), then how evenly their attention spreads over niches.
+        best = sorted((m for m in members.to_pylist() if (m.get("participation") or 0) > 0),
+                      key=lambda m: (-(m.get("betweenness") or 0), -(m["participation"] or 0)))[:10]
+        names = _handles(store, [m["actor_id"] for m in best])
+        s.blocks.append(("text", "The bridges: actors whose attention is spread over several niches "
+                                 "(participation coefficient), with their betweenness:"))
+        s.blocks.append(("table", {
+            "columns": ["handle", "actor", "niche", "participation", "betweenness"],
+            "rows": [{"handle": names.get(m["actor_id"], ""), "actor": m["actor_id"],
+                      "niche": m["niche"], "participation": m["participation"],
+                      "betweenness": m.get("betweenness")} for m in best],
+        }))
+    return s

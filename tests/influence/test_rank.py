@@ -49,13 +49,13 @@ def test_personalised_pagerank_matches_networkx(shared, store):
 def test_polblogs_best_known_blogs_top_the_authority_ranking(shared, store):
     store.ingest([shared / "polblogs"])
     g = build_graph(store)
-    hub, auth = rank.hits(g)
+    _hub, auth = rank.hits(g)
     handles = dict(store.con.execute("SELECT actor_id, handle FROM actors").fetchall())
     top = [handles[g.nodes[i]] for i in np.argsort(-auth)[:10]]
     # The blogs Adamic & Glance (2005) single out as the most linked-to of each side.
     for blog in ("dailykos.com", "atrios.blogspot.com", "talkingpointsmemo.com"):
         assert blog in top
-    ref_hub, ref_auth = nx.hits(_nx(g), max_iter=1000, tol=1e-12)
+    _ref_hub, ref_auth = nx.hits(_nx(g), max_iter=1000, tol=1e-12)
     ranked = [g.nodes[i] for i in np.argsort(-auth)[:20]]
     assert ranked == sorted(ref_auth, key=lambda n: -ref_auth[n])[:20]
     # PageRank's top 3 are the same three blogs in another order, Instapundit among them.

@@ -11,6 +11,8 @@ import typer
 
 from whuffie import __version__
 from whuffie.cli import demo, efluentials, export, influence, ingest, store
+from whuffie.cli.map import map_command
+from whuffie.cli.niches import niches
 
 app = typer.Typer(
     name="whuffie",
@@ -47,6 +49,8 @@ app.command()(efluentials.efluentials)
 app.command()(efluentials.pyramid)
 app.command()(export.export)
 app.command()(export.why)
+app.command("map")(map_command)
+app.command()(niches)
 
 
 def main() -> None:

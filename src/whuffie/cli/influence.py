@@ -38,6 +38,8 @@ def influence(
     seeds: Annotated[str | None, typer.Option(
         "--seeds", help="Personalise PageRank on these actors (comma-separated ids): influence "
                         "as seen from them.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the niche detection (Leiden), for the rank "
+                                           "inside each niche.")] = 0,
     top: TopOption = 20,
     show_all: Annotated[bool, typer.Option("--all", help="Show every actor.")] = False,
     as_json: JsonOption = False,
@@ -47,6 +49,7 @@ def influence(
     from whuffie.graph.activity import actor_activity
     from whuffie.graph.build import build_graph
     from whuffie.influence.measures import InfluenceParams, measure_influence
+    from whuffie.niches.leiden import detect_niches
     from whuffie.store.results import save_run
 
     with reported_errors():
@@ -63,10 +66,13 @@ def influence(
                 for actor in (s.strip() for s in seeds.split(",") if s.strip()):
                     personalization[graph.node(actor)] = 1.0
             params = InfluenceParams(damping=damping)
-            table = measure_influence(graph, actor_activity(store, graph), params, personalization)
+            niches = detect_niches(graph, seed=seed)
+            table = measure_influence(graph, actor_activity(store, graph), params, personalization,
+                                      niches=niches)
             run = save_run(store, "influence", {"influence": table},
-                           {"graph": spec.as_dict(), **params.as_dict(), "seeds": seeds},
-                           started=started)
+                           {"graph": spec.as_dict(), **params.as_dict(), "seeds": seeds,
+                            "niches": {"method": "modularity", "seed": seed}},
+                           seed=seed, started=started)
             handles = dict(store.con.execute(
                 "SELECT actor_id, handle FROM actors WHERE actor_id IN (SELECT unnest(?))",
                 [table.column("actor_id").to_pylist()[: None if (as_json or as_csv or show_all) else top]],

@@ -32,7 +32,6 @@ def demo(
     """Ingest the bundled real sample into a fresh store and write the HTML report."""
     from rich.progress import BarColumn, Progress, TextColumn
 
-    from whuffie.report.html import write_report
 
     with reported_errors():
         if db.exists():
@@ -47,12 +46,59 @@ def demo(
                           TextColumn("{task.fields[records]:,} records"), console=console) as bars:
                 report = store.ingest(sample_files(), progress=RichProgress(bars))
             _summary(report, db)
-            with console.status("Writing the report"):
-                index = write_report(store, out, title="Whuffie demo: Constructed Languages Meta")
+            index = analyse(store, out, title="Whuffie demo: Constructed Languages Meta")
         finally:
             store.close()
         console.print(f"Report: {index.resolve()}", markup=False)
-        console.print(f"Explore the store: whuffie status --db {db}", markup=False)
+        console.print(f"Map: {(out / 'map.html').resolve()}", markup=False)
+        console.print(f"Explore the store: whuffie status --db {db}; whuffie influence --db {db}",
+                      markup=False)
+
+
+def analyse(store, out: Path, title: str) -> Path:
+    """Run every analysis on the whole store, save the runs, write the map and the report.
+
+    Prints a short account of what each analysis found.
+    """
+    from whuffie.cli.efluentials import run_efluentials, run_pyramid
+    from whuffie.cli.influence import run_influence
+    from whuffie.cli.niches import run_niches
+    from whuffie.graph.build import GraphSpec
+    from whuffie.influence.pyramid import PyramidParams
+    from whuffie.niches.analysis import NicheParams
+    from whuffie.report.html import write_report
+    from whuffie.report.map import write_store_map
+
+    spec = GraphSpec()
+    with console.status("Measuring influence"):
+        run, graph, _table = run_influence(store, spec)
+    console.print(f"Influence (run {run}): {graph.n:,} actors, {graph.m:,} attention edges.",
+                  markup=False)
+    with console.status("Finding the e-fluentials"):
+        run, _g, efl, handles = run_efluentials(store, spec)
+    console.print(f"E-fluentials (run {run}): the top 10%, {efl.table.num_rows:,} actors. The first three:",
+                  markup=False)
+    for row in efl.table.to_pylist()[:3]:
+        console.print(f"  {row['rank']}. {handles.get(row['actor_id']) or row['actor_id']}: "
+                      f"{row['explanation']}", markup=False)
+    with console.status("Finding the niches"):
+        run, _g, niches = run_niches(store, spec, NicheParams())
+    summary = niches.summary
+    console.print(f"Niches (run {run}): {summary['niches']:,}, modularity {summary['modularity']:.3f}; "
+                  f"the largest holds {summary['largest_share']:.0%} of the actors.", markup=False)
+    with console.status("Placing members on the influence pyramid"):
+        run, pyramid = run_pyramid(store, spec, "month", PyramidParams())
+    counts = pyramid.counts.to_pylist()
+    busiest = max(counts, key=lambda r: r["participants"])
+    console.print(f"Pyramid (run {run}): {len(counts):,} months; the busiest, "
+                  f"{busiest['window_start']:%Y-%m}: {busiest['amateur']} amateurs, "
+                  f"{busiest['enthusiast']} enthusiasts, {busiest['wannabe']} wannabes, "
+                  f"{busiest['expert']} experts.", markup=False)
+    out.mkdir(parents=True, exist_ok=True)
+    with console.status("Drawing the map"):
+        write_store_map(store, out / "map.html", spec=spec)
+    with console.status("Writing the report"):
+        return write_report(store, out, title=title)
 
 
 def report(db: DbOption = None, out: OutOption = REPORT_DIR) -> None:

@@ -58,31 +58,10 @@ def efluentials(
     as_csv: CsvOption = False,
 ) -> None:
     """List the e-fluentials (the top share by PageRank) and who recognises each of them."""
-    from whuffie.graph.build import build_graph
-    from whuffie.influence.efluentials import efluentials as find_efluentials
-    from whuffie.influence.measures import rank_of
-    from whuffie.influence.rank import pagerank
-    from whuffie.store.results import save_run
-
     with reported_errors():
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
         with open_store(db) as store:
-            started = time.perf_counter()
-            graph = build_graph(store, spec)
-            if graph.m == 0:
-                raise WhuffieError(f"no interaction in {store.path} matches these filters; "
-                                   "see 'whuffie status' for what the store holds")
-            # PageRank and its rank are all the e-fluentials need (audience and coreness are not).
-            pr = pagerank(graph, damping=damping)
-            influence = pa.table({"actor_id": pa.array(graph.nodes.tolist(), pa.string()),
-                                  "rank": rank_of(pr), "pagerank": pr})
-            handles = _handles(store, graph.nodes.tolist())
-            result = find_efluentials(graph, influence, share=share, top_recognisers=recognisers,
-                                      labels=handles, damping=damping)
-            run = save_run(store, "efluentials",
-                           {"efluentials": result.table, "efluential_recognisers": result.recognisers},
-                           {"graph": spec.as_dict(), "damping": damping, "share": share,
-                            "recognisers": recognisers}, started=started)
+            run, graph, result, handles = run_efluentials(store, spec, damping, share, recognisers)
         everything = as_json or as_csv or show_all
         if evidence:
             rows = result.recognisers.to_pylist()
@@ -121,6 +100,37 @@ def efluentials(
                 console.print(f"{r['rank']}. {r['handle'] or r['actor']}: {r['explanation']}", markup=False)
 
 
+def run_efluentials(store, spec: GraphSpec, damping: float = 0.85, share: float = 0.10,
+                    recognisers: int = 5):
+    """Find, explain and save the e-fluentials of a store's graph.
+
+    Returns (run id, graph, result, handles by actor id).
+    """
+    from whuffie.graph.build import build_graph
+    from whuffie.influence.efluentials import efluentials as find_efluentials
+    from whuffie.influence.measures import rank_of
+    from whuffie.influence.rank import pagerank
+    from whuffie.store.results import save_run
+
+    started = time.perf_counter()
+    graph = build_graph(store, spec)
+    if graph.m == 0:
+        raise WhuffieError(f"no interaction in {store.path} matches these filters; "
+                           "see 'whuffie status' for what the store holds")
+    # PageRank and its rank are all the e-fluentials need (audience and coreness are not).
+    pr = pagerank(graph, damping=damping)
+    influence = pa.table({"actor_id": pa.array(graph.nodes.tolist(), pa.string()),
+                          "rank": rank_of(pr), "pagerank": pr})
+    handles = _handles(store, graph.nodes.tolist())
+    result = find_efluentials(graph, influence, share=share, top_recognisers=recognisers,
+                              labels=handles, damping=damping)
+    run = save_run(store, "efluentials",
+                   {"efluentials": result.table, "efluential_recognisers": result.recognisers},
+                   {"graph": spec.as_dict(), "damping": damping, "share": share,
+                    "recognisers": recognisers}, started=started)
+    return run, graph, result, handles
+
+
 def pyramid(
     db: DbOption = None,
     window: Annotated[str, typer.Option(
@@ -157,15 +167,7 @@ def pyramid(
     Each window is judged on its own: messages written and weighted attention received in it.
     With --since/--until the first and last windows may be partial.
     """
-    from whuffie.influence.pyramid import (
-        UNITS,
-        PyramidParams,
-        pyramid_levels,
-        window_end,
-        window_starts,
-    )
-    from whuffie.influence.pyramid import pyramid as migrations
-    from whuffie.store.results import save_run
+    from whuffie.influence.pyramid import UNITS, PyramidParams, window_end
 
     with reported_errors():
         if window not in UNITS:
@@ -177,19 +179,7 @@ def pyramid(
                                min_activity=min_activity, min_recognition=min_recognition,
                                min_expert_recognition=min_expert_recognition)
         with open_store(db) as store:
-            started = time.perf_counter()
-            table = window_table(store, spec, window)
-            if table.num_rows == 0:
-                raise WhuffieError(f"no dated message or interaction in {store.path} matches these "
-                                   "filters; the pyramid needs times (edge lists have none)")
-            levels = pyramid_levels(table, params)
-            starts = table.column("window_start").to_pylist()
-            windows = window_starts(min(starts), max(starts), window)
-            result = migrations(levels, windows)
-            run = save_run(store, "pyramid", {
-                "pyramid_levels": levels, "pyramid_counts": result.counts,
-                "pyramid_migration": result.migration, "pyramid_moves": result.moves,
-            }, {"graph": spec.as_dict(), "window": window, **params.as_dict()}, started=started)
+            run, result = run_pyramid(store, spec, window, params)
             handles = _handles(store, result.moves.column("actor_id").to_pylist()) if moves else {}
 
         if moves:
@@ -234,6 +224,27 @@ def pyramid(
                            for r in result.migration.to_pylist()]
             pair = [r for r in matrix_rows if r["window"] == last]
             _print_matrix(pair, pair[0]["previous"], last)
+
+
+def run_pyramid(store, spec: GraphSpec, window: str, params):
+    """Place actors on the pyramid window by window and save the run; return (run id, result)."""
+    from whuffie.influence.pyramid import pyramid as migrations
+    from whuffie.influence.pyramid import pyramid_levels, window_starts
+    from whuffie.store.results import save_run
+
+    started = time.perf_counter()
+    table = window_table(store, spec, window)
+    if table.num_rows == 0:
+        raise WhuffieError(f"no dated message or interaction in {store.path} matches these "
+                           "filters; the pyramid needs times (edge lists have none)")
+    levels = pyramid_levels(table, params)
+    starts = table.column("window_start").to_pylist()
+    result = migrations(levels, window_starts(min(starts), max(starts), window))
+    run = save_run(store, "pyramid", {
+        "pyramid_levels": levels, "pyramid_counts": result.counts,
+        "pyramid_migration": result.migration, "pyramid_moves": result.moves,
+    }, {"graph": spec.as_dict(), "window": window, **params.as_dict()}, started=started)
+    return run, result
 
 
 def window_table(store, spec: GraphSpec, unit: str) -> pa.Table:

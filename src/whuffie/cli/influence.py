@@ -24,6 +24,35 @@ TopOption = Annotated[int, typer.Option("--top", help="Rows to show (all with --
                                         min=1)]
 
 
+def run_influence(store, spec, damping: float = 0.85, seeds: str | None = None, seed: int = 0):
+    """Measure and save every actor's influence (niche ranks included); return (run, graph, table)."""
+    from whuffie.graph.activity import actor_activity
+    from whuffie.graph.build import build_graph
+    from whuffie.influence.measures import InfluenceParams, measure_influence
+    from whuffie.niches.leiden import detect_niches
+    from whuffie.store.results import save_run
+
+    started = time.perf_counter()
+    graph = build_graph(store, spec)
+    if graph.m == 0:
+        raise WhuffieError(f"no interaction in {store.path} matches these filters; "
+                           "see 'whuffie status' for what the store holds")
+    personalization = None
+    if seeds:
+        personalization = np.zeros(graph.n)
+        for actor in (s.strip() for s in seeds.split(",") if s.strip()):
+            personalization[graph.node(actor)] = 1.0
+    params = InfluenceParams(damping=damping)
+    niches = detect_niches(graph, seed=seed)
+    table = measure_influence(graph, actor_activity(store, graph), params, personalization,
+                              niches=niches)
+    run = save_run(store, "influence", {"influence": table},
+                   {"graph": spec.as_dict(), **params.as_dict(), "seeds": seeds,
+                    "niches": {"method": "modularity", "seed": seed}},
+                   seed=seed, started=started)
+    return run, graph, table
+
+
 def influence(
     db: DbOption = None,
     kinds: KindsOption = None,
@@ -46,33 +75,10 @@ def influence(
     as_csv: CsvOption = False,
 ) -> None:
     """Rank actors by recursive influence: who you impress, and who they impress."""
-    from whuffie.graph.activity import actor_activity
-    from whuffie.graph.build import build_graph
-    from whuffie.influence.measures import InfluenceParams, measure_influence
-    from whuffie.niches.leiden import detect_niches
-    from whuffie.store.results import save_run
-
     with reported_errors():
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
         with open_store(db) as store:
-            started = time.perf_counter()
-            graph = build_graph(store, spec)
-            if graph.m == 0:
-                raise WhuffieError(f"no interaction in {store.path} matches these filters; "
-                                   "see 'whuffie status' for what the store holds")
-            personalization = None
-            if seeds:
-                personalization = np.zeros(graph.n)
-                for actor in (s.strip() for s in seeds.split(",") if s.strip()):
-                    personalization[graph.node(actor)] = 1.0
-            params = InfluenceParams(damping=damping)
-            niches = detect_niches(graph, seed=seed)
-            table = measure_influence(graph, actor_activity(store, graph), params, personalization,
-                                      niches=niches)
-            run = save_run(store, "influence", {"influence": table},
-                           {"graph": spec.as_dict(), **params.as_dict(), "seeds": seeds,
-                            "niches": {"method": "modularity", "seed": seed}},
-                           seed=seed, started=started)
+            run, graph, table = run_influence(store, spec, damping, seeds, seed)
             handles = dict(store.con.execute(
                 "SELECT actor_id, handle FROM actors WHERE actor_id IN (SELECT unnest(?))",
                 [table.column("actor_id").to_pylist()[: None if (as_json or as_csv or show_all) else top]],

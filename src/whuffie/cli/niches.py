@@ -112,9 +112,7 @@ def niches(
     as_csv: CsvOption = False,
 ) -> None:
     """Find the niches (communities) of the attention graph: who they are, what they say, who bridges them."""
-    from whuffie.graph.build import build_graph
-    from whuffie.niches.analysis import NicheParams, analyse_niches
-    from whuffie.store.results import save_run
+    from whuffie.niches.analysis import NicheParams
 
     with reported_errors():
         if method not in ("modularity", "cpm"):
@@ -123,22 +121,10 @@ def niches(
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
         params = NicheParams(method=method, resolution=resolution, seed=seed, samples=samples)
         with open_store(db) as store:
-            started = time.perf_counter()
-            graph = build_graph(store, spec)
-            if graph.m == 0:
-                raise WhuffieError(f"no interaction in {store.path} matches these filters; "
-                                   "see 'whuffie status' for what the store holds")
-            tags, terms, times = _inputs(store, spec)
-            result = analyse_niches(graph, params, tags=tags, terms=terms, times=times)
+            run, graph, result = run_niches(store, spec, params)
             if members is not None and members >= result.niches.num_rows:
                 raise WhuffieError(f"there is no niche {members}: niches go from 0 (the largest) to "
                                    f"{result.niches.num_rows - 1}")
-            run = save_run(store, "niches", {
-                "niches": result.niches, "memberships": result.members,
-                "niche_links": result.links, "niche_activity": result.activity,
-                "niche_summary": result.summary_table(),
-            }, {"graph": spec.as_dict(), **params.as_dict(), "resolution_used": result.summary["resolution"]},
-                seed=seed, started=started)
             limit = None if (as_json or as_csv) else top
             if members is None:
                 rows = result.niches.slice(0, limit).to_pylist()
@@ -152,6 +138,28 @@ def niches(
         else:
             _print_members(rows, handles, members, run, result.summary["betweenness_exact"],
                            as_json, as_csv)
+
+
+def run_niches(store, spec: GraphSpec, params) -> tuple[int, Graph, object]:
+    """Find, profile and save the niches of a store's graph; return (run id, graph, analysis)."""
+    from whuffie.graph.build import build_graph
+    from whuffie.niches.analysis import analyse_niches
+    from whuffie.store.results import save_run
+
+    started = time.perf_counter()
+    graph = build_graph(store, spec)
+    if graph.m == 0:
+        raise WhuffieError(f"no interaction in {store.path} matches these filters; "
+                           "see 'whuffie status' for what the store holds")
+    tags, terms, times = _inputs(store, spec)
+    result = analyse_niches(graph, params, tags=tags, terms=terms, times=times)
+    run = save_run(store, "niches", {
+        "niches": result.niches, "memberships": result.members,
+        "niche_links": result.links, "niche_activity": result.activity,
+        "niche_summary": result.summary_table(),
+    }, {"graph": spec.as_dict(), **params.as_dict(), "resolution_used": result.summary["resolution"]},
+        seed=params.seed, started=started)
+    return run, graph, result
 
 
 def _plural(n: int, word: str) -> str:

@@ -264,7 +264,9 @@ def ingest(
     report = IngestReport(skipped=skipped)
     for path, reason in skipped:
         progress.skip(Path(path), reason)
-    progress.begin(len(work), sum(p.stat().st_size for p, _ in work))
+    begin = getattr(progress, "begin", None)  # optional: progress objects written before it lack it
+    if begin is not None:
+        begin(len(work), sum(p.stat().st_size for p, _ in work))
     # DuckDB keeps written blocks cached up to its memory limit (80% of RAM by default);
     # an import never reads them back, so a small limit keeps memory bounded (measured on
     # 200,000 tweets: 784 MiB without, 542 MiB with 256 MiB, for 10% more time).

@@ -103,6 +103,9 @@ def niches(
     samples: Annotated[int | None, typer.Option(
         "--samples", min=0, help="Sources sampled for betweenness on large graphs (default 64; exact "
                                  "on small graphs); 0 skips betweenness.", show_default=False)] = None,
+    threads: Annotated[int, typer.Option(
+        "--threads", min=1, help="Leiden threads: 1 gives the same niches for the same seed; more is "
+                                 "faster on large graphs but not reproducible.")] = 1,
     top: Annotated[int, typer.Option("--top", min=1, help="Niches (or members) to show; all with "
                                                           "--json/--csv.")] = 10,
     members: Annotated[int | None, typer.Option(
@@ -119,7 +122,8 @@ def niches(
             raise typer.BadParameter(f"{method!r} is not a method; choose modularity or cpm",
                                      param_hint="--method")
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
-        params = NicheParams(method=method, resolution=resolution, seed=seed, samples=samples)
+        params = NicheParams(method=method, resolution=resolution, seed=seed, samples=samples,
+                             threads=threads)
         with open_store(db) as store:
             run, graph, result = run_niches(store, spec, params)
             if members is not None and members >= result.niches.num_rows:

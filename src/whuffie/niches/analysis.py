@@ -36,6 +36,9 @@ class NicheParams:
         :data:`~whuffie.niches.bridges.BETWEENNESS_SAMPLES`); 0 skips betweenness.
     top : int
         Voices, tags and terms listed per niche.
+    threads : int or None
+        NetworKit threads for Leiden: 1 (the default) gives the same niches for the same seed;
+        more (``None``: every core) is faster on large graphs but not reproducible.
     """
 
     method: str = "modularity"
@@ -43,10 +46,11 @@ class NicheParams:
     seed: int = 0
     samples: int | None = None
     top: int = 5
+    threads: int | None = 1
 
     def as_dict(self) -> dict[str, Any]:
         return {"method": self.method, "resolution": self.resolution, "seed": self.seed,
-                "samples": self.samples, "top": self.top}
+                "samples": self.samples, "top": self.top, "threads": self.threads}
 
 
 @dataclass
@@ -125,7 +129,8 @@ def analyse_niches(
     params = params or NicheParams()
     resolution = (params.resolution if params.resolution is not None
                   else default_resolution(graph, params.method))
-    membership = detect_niches(graph, params.method, resolution, seed=params.seed)
+    membership = detect_niches(graph, params.method, resolution, seed=params.seed,
+                               threads=params.threads)
     if pagerank is None:
         pagerank = _pagerank(graph) if graph.n else np.zeros(0)
     if params.samples == 0:

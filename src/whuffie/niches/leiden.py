@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import scipy.sparse as sp
 
 from whuffie.errors import WhuffieError
 from whuffie.graph.build import Graph
@@ -65,11 +64,12 @@ def undirected(graph: Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     keep = graph.src != graph.dst
     lo = np.minimum(graph.src[keep], graph.dst[keep]).astype(np.int64)
     hi = np.maximum(graph.src[keep], graph.dst[keep]).astype(np.int64)
-    a = sp.coo_matrix((graph.weight[keep], (lo, hi)), shape=(graph.n, graph.n)).tocsr()
-    a.eliminate_zeros()
-    a = a.tocoo()
-    order = np.lexsort((a.col, a.row))
-    return a.row[order].astype(np.int64), a.col[order].astype(np.int64), a.data[order]
+    # One key per pair; unique() sorts them and tells which edges to add together.
+    pairs, which = np.unique(lo * graph.n + hi, return_inverse=True)
+    weight = np.bincount(which, weights=graph.weight[keep], minlength=len(pairs))
+    nonzero = weight != 0
+    pairs, weight = pairs[nonzero], weight[nonzero]
+    return pairs // graph.n, pairs % graph.n, weight
 
 
 def by_size(membership: np.ndarray) -> np.ndarray:

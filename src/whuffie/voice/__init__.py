@@ -1,0 +1,1 @@
+"""What the community says: language, sentiment, concerns, buzz, the inbox, advocates and detractors."""

@@ -1,0 +1,95 @@
+"""The voice step over a real store: every message with text read once, languages, runs saved."""
+
+from __future__ import annotations
+
+import collections
+import json
+
+import pytest
+
+from whuffie.store import results
+from whuffie.voice.analysis import VoiceParams, run_voice, summarise, voice_messages
+from whuffie.voice.language import detect_languages, message_languages, source_language
+
+
+def _mastodon_statuses(folder):
+    """Statuses with content in the raw Mastodon pages (reblogged ones included), by id, with language.
+
+    Read with ``json`` directly, not through Whuffie's reader.
+    """
+    out = {}
+    for path in sorted(folder.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        items = data if isinstance(data, list) else data.get("ancestors", []) + data.get("descendants", [])
+        for status in items:
+            for s in (status, status.get("reblog")):
+                if s and s.get("content"):
+                    out[s["id"]] = s.get("language")
+    return out
+
+
+@pytest.fixture
+def mastodon(store, shared):
+    folder = shared / "formats" / "mastodon_api_json"
+    store.ingest([str(folder)])
+    return store, _mastodon_statuses(folder)
+
+
+def test_every_message_with_text_is_read_once_with_the_source_language(mastodon):
+    store, raw = mastodon
+    table = voice_messages(store)
+    assert table.num_rows == len(raw) == 339
+    ids = table.column("message_id").to_pylist()
+    assert len(set(ids)) == len(ids)
+    by_source = collections.Counter(
+        lang for lang, src in zip(table.column("lang").to_pylist(), table.column("lang_source").to_pylist(),
+                                  strict=True) if src == "source")
+    assert by_source == collections.Counter(v for v in raw.values() if v)
+    # The two statuses without a language tag were detected; both are German hashtag posts.
+    detected = [r for r in table.to_pylist() if r["lang_source"] == "detected"]
+    assert len(detected) == sum(1 for v in raw.values() if not v) == 2
+
+
+def test_every_message_gets_a_label_and_other_languages_are_counted(mastodon):
+    store, _raw = mastodon
+    table = voice_messages(store)
+    rows = table.to_pylist()
+    assert all(r["sentiment"] in ("negative", "neutral", "positive") for r in rows)
+    assert all(-1 <= r["score"] <= 1 for r in rows)
+    german = sum(1 for r in rows if r["lang"] == "de")
+    assert german >= 130
+    assert summarise(table)["other_languages"] == sum(1 for r in rows if r["lang"] not in ("en", "fr", None))
+
+
+def test_several_processes_give_the_same_rows_as_one(mastodon):
+    store, _raw = mastodon
+    one = voice_messages(store, VoiceParams(workers=1, batch=50))
+    two = voice_messages(store, VoiceParams(workers=2, batch=50))
+    assert one.equals(two)
+
+
+def test_a_run_is_saved_with_its_parameters_and_filters(mastodon):
+    store, _raw = mastodon
+    run, table = run_voice(store, VoiceParams(platforms=("mastodon",)))
+    info = results.run_info(store, run)
+    assert info["analysis"] == "voice" and info["params"]["analyzer"] == "lexicon"
+    assert results.load(store, "voice_messages").num_rows == table.num_rows
+    none = voice_messages(store, VoiceParams(platforms=("twitter",)))
+    assert none.num_rows == 0
+
+
+def test_languages_of_real_tweets(shared):
+    """The first 200 validation tweets of each language are recognised (measured: 200 of 200)."""
+    for folder, code in (("english", "en"), ("french", "fr")):
+        lines = (shared / "tweet_sentiment_fr_en" / folder / "val_text.txt").read_text().split("\n")[:200]
+        found = detect_languages(lines)
+        right = sum(1 for f in found if f == code)
+        assert right >= 190, (code, collections.Counter(found).most_common(4))
+
+
+def test_source_tags_win_and_undetermined_tags_are_detected():
+    langs, sources = message_languages(
+        ["Le service client ne répond jamais", "Le service client ne répond jamais", "wow"],
+        ["en", "und", None])
+    assert langs == ["en", "fr", None] and sources == ["source", "detected", None]
+    assert source_language("pt-BR") == "pt" and source_language("zxx") is None

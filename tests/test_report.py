@@ -42,3 +42,33 @@ def test_report_escapes_data_and_needs_no_network(store, tmp_path):
 def test_report_of_an_empty_store(store, tmp_path):
     index = write_report(store, tmp_path / "r")
     assert "What the store holds" in index.read_text()
+
+
+def test_voice_section_escapes_data(store, tmp_path):
+    """The community-voice section (sentiment, concerns, inbox, advocates) escapes messages and names."""
+    from datetime import datetime
+
+    from whuffie.cli.voice import run_advocates, run_inbox
+    from whuffie.voice.analysis import run_voice
+
+    batch = Batch()
+    t = datetime(2024, 5, 1, 12)
+    batch.add(Records(messages=[
+        Message("x:1", "x", "x:brand", t, text="Our new product is out"),
+        Message("x:2", "x", "x:" + EVIL, t.replace(hour=13), kind="reply", reply_to="x:1",
+                text="Terrible service, a total rip-off " + EVIL),
+        Message("x:3", "x", "x:" + EVIL, t.replace(hour=14), kind="reply", reply_to="x:1",
+                text="Awful, broke after two days and nobody answers " + EVIL),
+    ]))
+    store.con.execute("BEGIN")
+    batch.flush(store.con, None)
+    store.con.execute("COMMIT")
+    _run, voice = run_voice(store)
+    run_inbox(store, ["x:brand"], voice=voice)
+    run_advocates(store, voice)
+    html = write_report(store, tmp_path / "report").read_text()
+    assert "What the community says" in html and "Who is waiting for an answer" in html
+    assert "Detractors whose voice carries furthest" in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    for block in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S):
+        assert "<" not in block

@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from whuffie import __version__
-from whuffie.cli import demo, efluentials, export, influence, ingest, store
+from whuffie.cli import demo, efluentials, export, influence, ingest, store, voice
 from whuffie.cli.map import map_command
 from whuffie.cli.niches import niches
 
@@ -51,6 +51,11 @@ app.command()(export.export)
 app.command()(export.why)
 app.command("map")(map_command)
 app.command()(niches)
+app.command()(voice.voice)
+app.command()(voice.concerns)
+app.command()(voice.buzz)
+app.command()(voice.inbox)
+app.command()(voice.advocates)
 
 
 def main() -> None:

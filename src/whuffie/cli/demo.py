@@ -58,6 +58,8 @@ def demo(
 def analyse(store, out: Path, title: str) -> Path:
     """Run every analysis on the whole store, save the runs, write the map and the report.
 
+    Influence, e-fluentials, niches, the pyramid, then the voice step, buzz and advocates.
+
     Prints a short account of what each analysis found.
     """
     from whuffie.cli.efluentials import run_efluentials, run_pyramid
@@ -94,11 +96,35 @@ def analyse(store, out: Path, title: str) -> Path:
                   f"{busiest['window_start']:%Y-%m}: {busiest['amateur']} amateurs, "
                   f"{busiest['enthusiast']} enthusiasts, {busiest['wannabe']} wannabes, "
                   f"{busiest['expert']} experts.", markup=False)
+    _listen(store)
     out.mkdir(parents=True, exist_ok=True)
     with console.status("Drawing the map"):
         write_store_map(store, out / "map.html", spec=spec)
     with console.status("Writing the report"):
         return write_report(store, out, title=title)
+
+
+def _listen(store) -> None:
+    """The voice step, what is rising, advocates and detractors, with a line each."""
+    from whuffie.cli.voice import run_advocates, run_buzz, run_voice_with_progress, voice_params
+    from whuffie.voice.analysis import summarise
+
+    run, table = run_voice_with_progress(store, voice_params())
+    info = summarise(table)
+    n = max(info["messages"], 1)
+    concerns = ", ".join(f"{k} {v}" for k, v in list(info["concerns"].items())[:3]) or "none"
+    console.print(f"Voice (run {run}): {info['messages']:,} messages, "
+                  f"{info['sentiment']['negative'] / n:.0%} negative, "
+                  f"{info['sentiment']['positive'] / n:.0%} positive; concerns: {concerns}.", markup=False)
+    with console.status("Looking for bursts"):
+        run, buzz = run_buzz(store, "term", "week")
+    console.print(f"Buzz (run {run}): {buzz.episodes.num_rows:,} bursts of terms (per week), "
+                  f"{buzz.rising.num_rows:,} rising in the last week of the data.", markup=False)
+    with console.status("Finding advocates and detractors"):
+        run, table = run_advocates(store, table)
+    stances = table.column("stance").to_pylist()
+    console.print(f"Advocates (run {run}): {stances.count('advocate'):,} advocates, "
+                  f"{stances.count('detractor'):,} detractors.", markup=False)
 
 
 def report(db: DbOption = None, out: OutOption = REPORT_DIR) -> None:

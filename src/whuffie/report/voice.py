@@ -1,0 +1,212 @@
+"""The report's community-voice section: sentiment and concerns over time, what is rising, the inbox.
+
+It shows the newest voice run (``whuffie voice``; ``whuffie demo`` runs it), the newest buzz run
+(``whuffie buzz``) and the newest inbox run (``whuffie inbox --brand``), and is left out when the
+store holds no voice run.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import pyarrow as pa
+
+from whuffie.errors import WhuffieError
+from whuffie.report.html import Section, section
+from whuffie.store import results
+from whuffie.store.store import Store
+
+_SENTIMENT_COLOURS = {"negative": "#d62728", "neutral": "#bdbdbd", "positive": "#2ca02c"}
+
+
+def _load(store: Store, name: str) -> pa.Table | None:
+    try:
+        return results.load(store, name)
+    except WhuffieError:
+        return None
+
+
+def _period(store: Store, voice: pa.Table) -> str:
+    """Weeks, or months when the messages span more than two years, or days under two months."""
+    store.con.register("_v", voice.select(["message_id"]))
+    try:
+        lo, hi = store.con.execute("SELECT min(created_at), max(created_at) "
+                                   "FROM messages m JOIN _v USING (message_id)").fetchall()[0]
+    finally:
+        store.con.unregister("_v")
+    if lo is None:
+        return "week"
+    days = (hi - lo).days
+    return "month" if days > 730 else "day" if days < 60 else "week"
+
+
+def _over_time(store: Store, voice: pa.Table, period: str) -> tuple[list[dict], list[dict]]:
+    store.con.register("_v", voice.select(["message_id", "sentiment", "concerns"]))
+    try:
+        feelings = store.con.execute(f"""
+            SELECT date_trunc('{period}', m.created_at) AS t, v.sentiment, count(*) AS n
+              FROM _v v JOIN messages m USING (message_id) WHERE m.created_at IS NOT NULL
+             GROUP BY ALL ORDER BY t""").fetchall()
+        concerns = store.con.execute(f"""
+            SELECT date_trunc('{period}', m.created_at) AS t, c.concern, count(*) AS n
+              FROM (SELECT message_id, unnest(concerns) AS concern FROM _v) c
+              JOIN messages m USING (message_id) WHERE m.created_at IS NOT NULL
+             GROUP BY ALL ORDER BY t""").fetchall()
+    finally:
+        store.con.unregister("_v")
+    return ([{"t": t, "sentiment": s, "n": n} for t, s, n in feelings],
+            [{"t": t, "concern": c, "n": n} for t, c, n in concerns])
+
+
+@section(order=50)
+def community_voice(store: Store) -> Section | None:
+    """Sentiment and concerns over time, the concerns' tone, bursts and the inbox."""
+    voice = _load(store, "voice_messages")
+    if voice is None or voice.num_rows == 0:
+        return None
+    from whuffie.voice.analysis import summarise
+
+    s = Section("voice", "What the community says")
+    info = summarise(voice)
+    n = max(info["messages"], 1)
+    langs = list(info["languages"].items())[:3]
+    s.blocks.append(("cards", [
+        ("messages read", info["messages"]),
+        ("negative", f"{info['sentiment']['negative'] / n:.0%}"),
+        ("positive", f"{info['sentiment']['positive'] / n:.0%}"),
+        ("raise a concern", f"{sum(1 for c in voice.column('concerns').to_pylist() if c) / n:.0%}"),
+        ("languages", ", ".join(f"{k} {v / n:.0%}" if v >= n / 100 else f"{k} ({v})" for k, v in langs)),
+    ]))
+    analyzer = voice.column("analyzer_version")[0].as_py() if voice.num_rows else ""
+    s.blocks.append(("text", (
+        f"Sentiment by the '{voice.column('analyzer')[0].as_py()}' analyzer ({analyzer}); concerns from the "
+        "bilingual concern lexicon (see 'whuffie concerns --lexicon'). Inbound first: these are the "
+        "complaints to carry back into the organisation.")))
+    period = _period(store, voice)
+    feelings, concerns = _over_time(store, voice, period)
+    if feelings:
+        fig = go.Figure()
+        for label in ("negative", "neutral", "positive"):
+            pts = [r for r in feelings if r["sentiment"] == label]
+            fig.add_trace(go.Bar(x=[r["t"] for r in pts], y=[r["n"] for r in pts], name=label,
+                                 marker_color=_SENTIMENT_COLOURS[label]))
+        fig.update_layout(barmode="stack", title=f"Messages by sentiment, per {period}", height=340,
+                          margin=dict(l=40, r=20, t=50, b=40))
+        s.blocks.append(("figure", fig))
+    top = list(info["concerns"])[:8]
+    if concerns and top:
+        fig = go.Figure()
+        for concern in top:
+            pts = [r for r in concerns if r["concern"] == concern]
+            fig.add_trace(go.Scatter(x=[r["t"] for r in pts], y=[r["n"] for r in pts], name=concern,
+                                     mode="lines+markers"))
+        fig.update_layout(title=f"Concerns raised, per {period}", height=340,
+                          margin=dict(l=40, r=20, t=50, b=40))
+        s.blocks.append(("figure", fig))
+        from whuffie.voice.analysis import concern_summary
+        from whuffie.voice.concerns import ConcernLexicon
+
+        rows = concern_summary(store, voice, ConcernLexicon.load(), examples=1)
+        s.blocks.append(("text", "Each concern with the share of its messages that are negative and its "
+                                 "most negative message:"))
+        s.blocks.append(("table", {
+            "columns": ["concern", "messages", "negative", "authors", "most negative message"],
+            "rows": [{"concern": r["label"] or r["concern"], "messages": r["messages"],
+                      "negative": f"{r['negative']:.0%}", "authors": r["authors"],
+                      "most negative message": r.get("excerpt") or ""} for r in rows[:10]],
+        }))
+    _buzz_blocks(store, s)
+    _inbox_blocks(store, s)
+    _advocate_blocks(store, s)
+    return s
+
+
+def _handles(store: Store, actors: list[str]) -> dict[str, str]:
+    if not actors:
+        return {}
+    return {a: h for a, h in store.con.execute(
+        "SELECT actor_id, coalesce(handle, name) FROM actors WHERE actor_id IN (SELECT unnest(?))",
+        [sorted(set(actors))]).fetchall() if h}
+
+
+def _buzz_blocks(store: Store, s: Section) -> None:
+    episodes = _load(store, "buzz_episodes")
+    volumes = _load(store, "buzz_volumes")
+    if episodes is None:
+        return
+    run = results.latest_run(store, "buzz")
+    params = results.run_info(store, run)["params"] if run else {}
+    rows = sorted(episodes.to_pylist(), key=lambda r: -(r.get("peak_z") or r.get("z") or 0))[:10]
+    s.blocks.append(("text", (
+        f"Bursts of {params.get('dimension', 'tags')}s (per {params.get('period', 'day')}): periods far "
+        "above the key's own rolling baseline (robust z-score). "
+        + ("None found." if not rows else "The strongest:"))))
+    if not rows:
+        return
+    s.blocks.append(("table", {"columns": [c for c in rows[0] if c not in ("burst_id",)],
+                               "rows": rows}))
+    if volumes is not None and volumes.num_rows:
+        keys = list(dict.fromkeys(r["key"] for r in rows))[:5]
+        fig = go.Figure()
+        for key in keys:
+            pts = sorted((r for r in volumes.to_pylist() if r["key"] == key), key=lambda r: r["period_start"])
+            fig.add_trace(go.Scatter(x=[r["period_start"] for r in pts], y=[r["count"] for r in pts],
+                                     name=str(key), mode="lines"))
+        fig.update_layout(title="Volume of the bursting keys", height=320,
+                          margin=dict(l=40, r=20, t=50, b=40))
+        s.blocks.append(("figure", fig))
+
+
+def _inbox_blocks(store: Store, s: Section) -> None:
+    inbound = _load(store, "inbox_inbound")
+    if inbound is None:
+        return
+    run = results.latest_run(store, "inbox")
+    params = results.run_info(store, run)["params"] if run else {}
+    rows = inbound.to_pylist()
+    answered = sum(1 for r in rows if r.get("answered"))
+    waits = sorted(r["response_seconds"] for r in rows if r.get("response_seconds") is not None)
+    brands = params.get("brands", [])
+    names = _handles(store, brands + [r["actor_id"] for r in rows])
+    s.blocks.append(("text", "The brand's inbox (from 'whuffie inbox --brand'): messages that reply to "
+                             "or mention the brand's accounts, and whether the brand answered."))
+    s.blocks.append(("cards", [
+        ("brand", ", ".join(names.get(b, b) for b in brands)),
+        ("inbound messages", len(rows)),
+        ("answered", f"{answered / len(rows):.0%}" if rows else "-"),
+        ("median response", f"{waits[len(waits) // 2] / 3600:.1f} h" if waits else "-"),
+    ]))
+    waiting = sorted((r for r in rows if not r.get("answered")), key=lambda r: -(r.get("priority") or 0))[:10]
+    if waiting:
+        texts = dict(store.con.execute(
+            "SELECT message_id, left(coalesce(text, title), 160) FROM messages "
+            "WHERE message_id IN (SELECT unnest(?))", [[r["message_id"] for r in waiting]]).fetchall())
+        s.blocks.append(("text", "Who is waiting for an answer (most influential and most negative first):"))
+        s.blocks.append(("table", {
+            "columns": ["author", "when", "sentiment", "message"],
+            "rows": [{"author": names.get(r["actor_id"], r["actor_id"]), "when": r.get("created_at"),
+                      "sentiment": r.get("sentiment"),
+                      "message": texts.get(r["message_id"], "")} for r in waiting],
+        }))
+    if waits:
+        fig = go.Figure(go.Histogram(x=[w / 3600 for w in waits], marker_color="#4c78a8"))
+        fig.update_layout(title="Response time (hours)", height=280, margin=dict(l=40, r=20, t=50, b=40))
+        s.blocks.append(("figure", fig))
+
+
+def _advocate_blocks(store: Store, s: Section) -> None:
+    table = _load(store, "advocates")
+    if table is None or table.num_rows == 0:
+        return
+    rows = [r for r in table.to_pylist() if r.get("stance") in ("advocate", "detractor")]
+    if not rows:
+        return
+    detractors = [r for r in rows if r["stance"] == "detractor"][:8]
+    advocates = [r for r in rows if r["stance"] == "advocate"][:8]
+    s.blocks.append(("text", "Detractors whose voice carries furthest, then advocates (weighted by "
+                             "influence and reach):"))
+    s.blocks.append(("table", {
+        "columns": ["stance", "handle", "actor", "messages", "mean score", "reach"],
+        "rows": [{"stance": r["stance"], "handle": r.get("handle") or "", "actor": r["actor_id"],
+                  "messages": r["messages"], "mean score": round(r["mean_score"], 2),
+                  "reach": r.get("reach")} for r in detractors + advocates],
+    }))

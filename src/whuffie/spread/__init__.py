@@ -1,0 +1,1 @@
+"""How word of mouth travels: cascades, diffusion models fitted on them, forecasts, and whom to approach."""

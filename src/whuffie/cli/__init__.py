@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from whuffie import __version__
-from whuffie.cli import demo, efluentials, export, influence, ingest, store, voice
+from whuffie.cli import demo, efluentials, export, influence, ingest, spread, store, voice
 from whuffie.cli.map import map_command
 from whuffie.cli.niches import niches
 
@@ -56,6 +56,9 @@ app.command()(voice.concerns)
 app.command()(voice.buzz)
 app.command()(voice.inbox)
 app.command()(voice.advocates)
+app.command()(spread.cascades)
+app.command()(spread.spread)
+app.command()(spread.seeds)
 
 
 def main() -> None:

@@ -58,7 +58,8 @@ def demo(
 def analyse(store, out: Path, title: str) -> Path:
     """Run every analysis on the whole store, save the runs, write the map and the report.
 
-    Influence, e-fluentials, niches, the pyramid, then the voice step, buzz and advocates.
+    Influence, e-fluentials, niches, the pyramid, then the voice step, buzz and advocates, then the
+    cascades and whom to approach.
 
     Prints a short account of what each analysis found.
     """
@@ -97,6 +98,7 @@ def analyse(store, out: Path, title: str) -> Path:
                   f"{busiest['enthusiast']} enthusiasts, {busiest['wannabe']} wannabes, "
                   f"{busiest['expert']} experts.", markup=False)
     _listen(store)
+    _spread(store)
     out.mkdir(parents=True, exist_ok=True)
     with console.status("Drawing the map"):
         write_store_map(store, out / "map.html", spec=spec)
@@ -125,6 +127,25 @@ def _listen(store) -> None:
     stances = table.column("stance").to_pylist()
     console.print(f"Advocates (run {run}): {stances.count('advocate'):,} advocates, "
                   f"{stances.count('detractor'):,} detractors.", markup=False)
+
+
+def _spread(store) -> None:
+    """The cascades, the model fitted on them, and whom to approach, with a line each."""
+    from whuffie.cli.spread import handle_map, run_cascades, run_seeds
+
+    with console.status("Rebuilding the cascades"):
+        run, cascades = run_cascades(store)
+    sizes = [s for s in cascades.summary.column("size").to_pylist() if s >= 2]
+    console.print(f"Cascades (run {run}): {len(sizes):,} with two people or more, the largest "
+                  f"{max(sizes, default=0):,} people.", markup=False)
+    with console.status("Choosing whom to approach"):
+        run, chosen, comparison, how = run_seeds(store, k=5)
+    best = comparison.to_pylist()[0] if comparison is not None else None
+    names = handle_map(store, chosen.actors)
+    console.print(f"Seeds (run {run}): approach {', '.join(names.get(a, a) for a in chosen.actors[:5])}; "
+                  f"IMM reaches "
+                  f"{chosen.spread:,.1f} people on average ({how})"
+                  + (f"; the best set here: {best['method']}." if best else "."), markup=False)
 
 
 def report(db: DbOption = None, out: OutOption = REPORT_DIR) -> None:

@@ -109,7 +109,7 @@ def write_report(store: Store, out: str | Path, title: str = "Whuffie report") -
     'index.html'
     """
     # Importing registers the built-in sections, in this order.
-    from whuffie.report import influence, summary, voice  # noqa: F401
+    from whuffie.report import influence, spread, summary, voice  # noqa: F401
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

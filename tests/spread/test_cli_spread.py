@@ -1,0 +1,62 @@
+"""The spread commands on a real forum: cascades, forecasts, seeds; bad options refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from whuffie.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory, shared):
+    path = tmp_path_factory.mktemp("spread") / "d.duckdb"
+    assert run("ingest", shared / "formats" / "discourse_topic_json", "--db", path).exit_code == 0
+    return path
+
+
+def test_cascades_json_has_one_row_per_cascade(db):
+    result = run("cascades", "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows and {"cascade", "root", "size", "depth", "breadth", "virality", "valence"} <= set(rows[0])
+    assert all(r["size"] >= 2 and r["depth"] >= 1 for r in rows)
+    assert [r["size"] for r in rows] == sorted((r["size"] for r in rows), reverse=True)
+    assert len({r["cascade"] for r in rows}) == len(rows)
+
+
+def test_forecast_from_a_handle_on_the_graph_and_with_a_preset(db):
+    result = run("spread", "--from", "vsoch", "--db", db, "--runs", 2000, "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["from"] == ["discourse:ask.cyberinfrastructure.org/u161"]
+    assert 1 <= out["p5"] <= out["expected_reach"] <= out["p95"]
+    assert out["most_likely_reached"] and 0 < out["most_likely_reached"][0]["share"] <= 1
+    preset = json.loads(run("spread", "--from", "vsoch", "--db", db, "--model", "traditional",
+                            "--valence", "negative", "--runs", 200, "--json").stdout)
+    # Eight people told per person: supercritical, every run stops at the cap.
+    assert preset["capped_runs"] == 200 and preset["expected_reach"] > 9000
+
+
+def test_seeds_are_chosen_and_compared(db):
+    result = run("seeds", "--db", db, "--k", 3, "--runs", 2000, "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["position"] for r in rows] == [1, 2, 3]
+    assert rows[0]["spread"] <= rows[-1]["spread"]
+
+
+def test_bad_options_are_refused(db):
+    assert run("spread", "--from", "vsoch", "--db", db, "--model", "nope").exit_code == 2
+    assert run("spread", "--from", "vsoch", "--db", db, "--prob", "2").exit_code == 2
+    result = run("spread", "--from", "nobody-here", "--db", db)
+    assert result.exit_code == 1 and "nobody-here" in result.stderr
+    assert run("seeds", "--db", db, "--model", "sir").exit_code == 2

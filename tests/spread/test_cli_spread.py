@@ -60,3 +60,19 @@ def test_bad_options_are_refused(db):
     result = run("spread", "--from", "nobody-here", "--db", db)
     assert result.exit_code == 1 and "nobody-here" in result.stderr
     assert run("seeds", "--db", db, "--model", "sir").exit_code == 2
+
+
+def test_graph_forecast_by_valence_fits_on_those_cascades_only(db):
+    # No voice run yet in this store: no cascade has a valence.
+    before = run("spread", "--from", "vsoch", "--db", db, "--valence", "negative", "--json")
+    assert before.exit_code == 1 and "whuffie voice" in before.stderr
+    assert run("voice", "--db", db).exit_code == 0
+    out = {}
+    for valence in ("positive", "negative"):
+        result = run("spread", "--from", "vsoch", "--db", db, "--valence", valence, "--runs", 1000, "--json")
+        assert result.exit_code == 0, result.output
+        out[valence] = json.loads(result.stdout)
+        assert f" {valence} cascades " in out[valence]["probabilities"]
+    assert out["positive"]["probabilities"] != out["negative"]["probabilities"]
+    wc = run("spread", "--from", "vsoch", "--db", db, "--valence", "negative", "--prob", "wc")
+    assert wc.exit_code == 2

@@ -131,8 +131,14 @@ RunsOption = Annotated[int, typer.Option(help="Monte-Carlo runs.", min=10)]
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed (results are a function of it).")]
 
 
-def diffusion_graph(store: Store, prob: str = "auto") -> tuple[Any, str]:
-    """The diffusion graph of a store and how its probabilities were set."""
+def diffusion_graph(store: Store, prob: str = "auto", valence: str | None = None) -> tuple[Any, str]:
+    """The diffusion graph of a store and how its probabilities were set.
+
+    With ``prob="auto"`` the probabilities are fitted per interaction kind on the store's cascades;
+    with a ``valence`` only on the cascades whose first message has that sentiment (from the newest
+    voice run), since good and bad news need not travel alike.
+    """
+    from whuffie.errors import WhuffieError
     from whuffie.graph.build import build_graph
     from whuffie.spread.cascades import cascades as rebuild
     from whuffie.spread.diffusion import DiffusionGraph, fit_ic
@@ -146,14 +152,29 @@ def diffusion_graph(store: Store, prob: str = "auto") -> tuple[Any, str]:
         if not 0 < value <= 1:
             raise typer.BadParameter(f"probability {value} is not in (0, 1]", param_hint="--prob")
         return DiffusionGraph.from_graph(build_graph(store), value), f"p = {value} on every edge"
+    if valence and prob != "auto":
+        raise typer.BadParameter("--valence needs probabilities fitted on the cascades (--prob auto)",
+                                 param_hint="--valence")
     if prob == "auto":
-        nodes = rebuild(store, min_size=2).nodes
+        cs = rebuild(store, min_size=2)
+        if valence:
+            chosen = [r["cascade"] for r in cs.summary.select(["cascade", "valence"]).to_pylist()
+                      if r["valence"] == valence]
+            if not chosen:
+                raise WhuffieError(f"no cascade in {store.path} starts with a {valence} message (run "
+                                   "'whuffie voice' first, or leave out --valence)")
+            cs = cs.select(chosen)
+        nodes = cs.nodes
         if nodes.num_rows:
             fit = fit_ic(store, nodes)
             if any(fit.successes.values()):
-                kinds = ", ".join(f"{k} {p:.3g}" for k, p in sorted(fit.prob.items()))
+                kinds = ", ".join(f"{k} {max(p, 0.0):.3g}" for k, p in sorted(fit.prob.items()))
                 return (DiffusionGraph.from_store(store, prob_by_kind=fit.prob, default=0.0),
-                        f"fitted per kind on {fit.cascades:,} cascades ({kinds})")
+                        f"fitted per kind on {fit.cascades:,} {valence + ' ' if valence else ''}cascades "
+                        f"({kinds})")
+        if valence:
+            raise WhuffieError(f"the {valence} cascades of {store.path} hold no reply, reshare or quote "
+                               "along an interaction: nothing to fit; leave out --valence")
     return DiffusionGraph.from_graph(build_graph(store)), "weighted cascade (1 / what the listener follows)"
 
 
@@ -163,8 +184,8 @@ def spread(
     db: DbOption = None,
     model: ModelOption = "ic",
     valence: Annotated[str | None, typer.Option(
-        help="Branching models: the experience told (positive, negative, neutral; for Twitter15-like data "
-             "the rumour label).")] = None,
+        help="The experience told: positive, negative or neutral (for Twitter15-like data the rumour "
+             "label). Graph models fit their probabilities on the cascades of that valence only.")] = None,
     prob: ProbOption = "auto",
     runs: RunsOption = 10_000,
     seed: SeedOption = 0,
@@ -181,11 +202,7 @@ def spread(
             if model in GRAPH_MODELS:
                 from whuffie.spread.diffusion import simulate_ic, simulate_lt
 
-                if valence:
-                    raise typer.BadParameter("--valence applies to the branching models (fitted, presets); "
-                                             "graph models use probabilities per interaction kind",
-                                             param_hint="--valence")
-                g, how = diffusion_graph(store, prob)
+                g, how = diffusion_graph(store, prob, valence)
                 result = (simulate_ic if model == "ic" else simulate_lt)(g, g.node_index(actors), runs=runs,
                                                                          seed=seed)
                 lo, hi = result.interval(5, 95)

@@ -189,3 +189,27 @@ def test_twitter15_sizes_match_the_raw_files(store, shared):
     # every file is one cascade with the same participants and depth.
     assert len(same) == len(files) == len(got)
     assert all(got[f"twitter:{f.stem}"]["label"] for f in files)
+
+
+def test_link_chains_join_a_post_to_the_earlier_post_it_links_to(store):
+    """A blog post linking to another post's page is its child; a link to a later page is not."""
+    store.con.execute("""
+        INSERT INTO messages (message_id, platform, actor_id, created_at, kind, url, is_stub) VALUES
+        ('feed:b1', 'feed', 'feed:blog-b', '2024-01-01 10:00', 'post', 'https://blog-b.example/post-1',
+         false),
+        ('feed:a1', 'feed', 'feed:blog-a', '2024-01-02 10:00', 'post', 'https://blog-a.example/p/9', false),
+        ('feed:c1', 'feed', 'feed:blog-c', '2024-01-03 10:00', 'post', 'https://blog-c.example/x', false),
+        ('feed:d0', 'feed', 'feed:blog-d', '2023-12-01 10:00', 'post', 'https://blog-d.example/old',
+         false)""")
+    store.con.execute("""
+        INSERT INTO links (message_id, url, domain) VALUES
+        ('feed:a1', 'http://www.blog-b.example/post-1/#comments', 'blog-b.example'),
+        ('feed:c1', 'https://blog-a.example/p/9', 'blog-a.example'),
+        ('feed:d0', 'https://blog-c.example/x', 'blog-c.example')""")
+    cs = cascades(store)
+    parents = {r["message_id"]: r["parent_id"] for r in cs.nodes.to_pylist()}
+    assert parents["feed:a1"] == "feed:b1" and parents["feed:c1"] == "feed:a1"
+    # d0 links to c1, written a month later: no parent (a link cannot pass on what did not exist yet).
+    assert parents["feed:d0"] is None
+    row = next(r for r in cs.summary.to_pylist() if r["cascade"] == "feed:b1")
+    assert (row["size"], row["depth"]) == (3, 2)

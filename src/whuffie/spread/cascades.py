@@ -5,7 +5,11 @@ A cascade is a tree of messages. A message's **parent** is the first non-null of
 parent's content on; a reply answers it; a message holding two of them is
 almost always a quote-reply or a reshare of a reply, and the content it passes on
 is what makes it part of word of mouth). Email threads are ``reply_to`` chains
-(the mbox reader sets them), Twitter15 trees are ``reshare_of`` links.
+(the mbox reader sets them), Twitter15 trees are ``reshare_of`` links. **Link chains**: a
+message with none of the three whose hyperlinks (``links.url``) point at the page of an earlier
+message of the store (its ``messages.url``; compared without scheme, ``www.``, trailing slash or
+fragment) takes the earliest such message as its parent: a blog post linking to another post
+passes it on.
 
 Roots
 -----
@@ -171,11 +175,24 @@ def cascades(
     if platforms:
         plat_sql = "WHERE platform IN (SELECT unnest(?))"
         params.append(list(platforms))
+    page = ("regexp_replace(regexp_replace(lower({0}), '^[a-z]+://(www\\.)?', ''), "
+            "'/*(#.*)?$', '')")
     table = store.arrow(f"""
-        WITH m AS (
+        WITH pages AS (
+            SELECT message_id, created_at, {page.format("url")} AS page FROM messages
+             WHERE url IS NOT NULL AND NOT is_stub
+        ),
+        linked AS (
+            SELECT l.message_id, arg_min(p.message_id, p.created_at) AS parent_id
+              FROM links l JOIN messages s ON s.message_id = l.message_id
+              JOIN pages p ON p.page = {page.format("l.url")} AND p.message_id <> l.message_id
+             WHERE p.created_at < s.created_at
+             GROUP BY l.message_id
+        ),
+        m AS (
             SELECT message_id, actor_id, platform, created_at, is_stub,
-                   coalesce(reshare_of, quote_of, reply_to) AS parent_id, false AS absent
-              FROM messages {plat_sql}
+                   coalesce(reshare_of, quote_of, reply_to, linked.parent_id) AS parent_id, false AS absent
+              FROM messages LEFT JOIN linked USING (message_id) {plat_sql}
             QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY is_stub) = 1
         ),
         missing AS (

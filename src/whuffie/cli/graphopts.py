@@ -24,7 +24,14 @@ MinWeightOption = Annotated[float, typer.Option(
     "--min-weight", help="Drop edges lighter than this total weight.", min=0)]
 
 
-def _split(value: str | None) -> tuple[str, ...] | None:
+def split_list(value: str | None) -> tuple[str, ...] | None:
+    """A comma-separated option as a tuple of its non-empty items, ``None`` when it has none.
+
+    Examples
+    --------
+    >>> split_list(" a, b,,"), split_list("")
+    (('a', 'b'), None)
+    """
     if value is None:
         return None
     items = tuple(v.strip() for v in value.split(",") if v.strip())
@@ -35,7 +42,7 @@ def graph_spec(kinds: str | None, weights: str | None, since: datetime | None,
                until: datetime | None, platform: str | None, min_weight: float) -> GraphSpec:
     """Turn the shared options into a :class:`GraphSpec`, refusing malformed values."""
     parsed: dict[str, float] = {}
-    for item in _split(weights) or ():
+    for item in split_list(weights) or ():
         kind, sep, value = item.partition("=")
         try:
             parsed[kind.strip()] = float(value)
@@ -46,5 +53,5 @@ def graph_spec(kinds: str | None, weights: str | None, since: datetime | None,
                                      param_hint="--weights")
     if since and until and since >= until:
         raise typer.BadParameter(f"--since {since} is not before --until {until}")
-    return GraphSpec(kinds=_split(kinds), weights=parsed, since=since, until=until,
-                     platforms=_split(platform), min_weight=min_weight)
+    return GraphSpec(kinds=split_list(kinds), weights=parsed, since=since, until=until,
+                     platforms=split_list(platform), min_weight=min_weight)

@@ -79,10 +79,8 @@ def influence(
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
         with open_store(db) as store:
             run, graph, table = run_influence(store, spec, damping, seeds, seed)
-            handles = dict(store.con.execute(
-                "SELECT actor_id, handle FROM actors WHERE actor_id IN (SELECT unnest(?))",
-                [table.column("actor_id").to_pylist()[: None if (as_json or as_csv or show_all) else top]],
-            ).fetchall())
+            handles = store.handles(
+                table.column("actor_id").to_pylist()[: None if (as_json or as_csv or show_all) else top])
         rows = table.to_pylist()
         if not (as_json or as_csv or show_all):
             rows = rows[:top]

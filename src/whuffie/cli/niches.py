@@ -73,11 +73,6 @@ def _inputs(store: Store, spec: GraphSpec) -> tuple[pa.Table, pa.Table, pa.Table
     return tags, terms, times
 
 
-def _handles(store: Store, actors: list[str]) -> dict[str, str | None]:
-    if not actors:
-        return {}
-    return dict(store.con.execute(
-        "SELECT actor_id, handle FROM actors WHERE actor_id IN (SELECT unnest(?))", [actors]).fetchall())
 
 
 def _joined(values: list[Any] | None) -> str | None:
@@ -132,11 +127,11 @@ def niches(
             limit = None if (as_json or as_csv) else top
             if members is None:
                 rows = result.niches.slice(0, limit).to_pylist()
-                handles = _handles(store, sorted({a for r in rows for a in r["top_voices"]}))
+                handles = store.handles(sorted({a for r in rows for a in r["top_voices"]}))
             else:
                 rows = result.members.filter(
                     result.members.column("niche").to_numpy() == members).slice(0, limit).to_pylist()
-                handles = _handles(store, [r["actor_id"] for r in rows])
+                handles = store.handles([r["actor_id"] for r in rows])
         if members is None:
             _print_niches(rows, handles, result, graph, run, as_json, as_csv)
         else:

@@ -8,17 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from whuffie.cli.common import CsvOption, DbOption, JsonOption, emit, open_store, reported_errors
-from whuffie.cli.graphopts import PlatformOption, SinceOption, UntilOption
+from whuffie.cli.graphopts import PlatformOption, SinceOption, UntilOption, split_list
 
 if TYPE_CHECKING:
     from whuffie.store.store import Store
 
 TopOption = Annotated[int, typer.Option("--top", help="Rows to show (all with --json/--csv).", min=1)]
-
-
-def _split(value: str | None) -> tuple[str, ...] | None:
-    items = tuple(v.strip() for v in (value or "").split(",") if v.strip())
-    return items or None
 
 
 def run_cascades(store: Store, platforms: tuple[str, ...] | None = None, since=None,
@@ -67,15 +62,13 @@ def _advocate_forecasts(store: Store, model) -> Any:
     """Expected reach of the five strongest detractors and advocates under a fitted branching model."""
     import pyarrow as pa
 
-    from whuffie.errors import WhuffieError
     from whuffie.spread.branching import simulate
     from whuffie.store import results
 
     if model.by != "valence":
         return None
-    try:
-        table = results.load(store, "advocates")
-    except WhuffieError:
+    table = results.find(store, "advocates")
+    if table is None:
         return None
     efl = _efluential_ids(store)
     rows = []
@@ -105,7 +98,7 @@ def cascades(
     """The cascades that really happened (reply, reshare, quote trees; e-mail threads), largest first."""
     with reported_errors():
         with open_store(db) as store:
-            run, result = run_cascades(store, _split(platform), since, until)
+            run, result = run_cascades(store, split_list(platform), since, until)
         table = result.summary
         rows = [r for r in table.to_pylist() if r["size"] >= min_size]
         rows.sort(key=lambda r: (-r["size"], -r["depth"], r["cascade"]))
@@ -198,7 +191,7 @@ def spread(
 
     with reported_errors():
         with open_store(db) as store:
-            actors = _actors(store, _split(origin) or ())
+            actors = _actors(store, split_list(origin) or ())
             if model in GRAPH_MODELS:
                 from whuffie.spread.diffusion import simulate_ic, simulate_lt
 
@@ -207,7 +200,7 @@ def spread(
                                                                          seed=seed)
                 lo, hi = result.interval(5, 95)
                 reached = result.top_reached(top).to_pylist()
-                handles = handle_map(store, [r["actor_id"] for r in reached])
+                handles = store.handles([r["actor_id"] for r in reached], names=True)
                 out = {"model": model, "probabilities": how, "from": actors, "runs": runs,
                        "expected_reach": result.mean, "p5": lo, "p95": hi,
                        "hops_mean": float(result.hops.mean()), "hops_max": int(result.hops.max()),
@@ -268,21 +261,12 @@ def _branching_forecast(store: Store, model: str, actors: list[str], valence: st
 
 
 def _efluential_ids(store: Store) -> set[str]:
-    from whuffie.errors import WhuffieError
     from whuffie.store import results
 
-    try:
-        return set(results.load(store, "efluentials").column("actor_id").to_pylist())
-    except WhuffieError:
-        return set()
+    table = results.find(store, "efluentials")
+    return set(table.column("actor_id").to_pylist()) if table is not None else set()
 
 
-def handle_map(store: Store, actors: list[str]) -> dict[str, str]:
-    if not actors:
-        return {}
-    return {a: h for a, h in store.con.execute(
-        "SELECT actor_id, coalesce(handle, name) FROM actors WHERE actor_id IN (SELECT unnest(?))",
-        [actors]).fetchall() if h}
 
 
 def _actors(store: Store, names: tuple[str, ...]) -> list[str]:
@@ -376,7 +360,7 @@ def seeds(
             run, chosen, comparison, how = run_seeds(store, k, epsilon, model, prob, only_positive, compare,
                                                      runs, seed)
             table = chosen.to_table()
-            handles = handle_map(store, chosen.actors)
+            handles = store.handles(chosen.actors, names=True)
         rows = [{"position": r["position"], "actor": r["actor_id"], "handle": handles.get(r["actor_id"]),
                  "spread": r["spread"]} for r in table.to_pylist()]
         emit(rows, ["position", "actor", "handle", "spread"], as_json=as_json, as_csv=as_csv,

@@ -23,7 +23,7 @@ from whuffie.cli.common import (
     open_store,
     reported_errors,
 )
-from whuffie.cli.graphopts import PlatformOption, SinceOption, UntilOption
+from whuffie.cli.graphopts import PlatformOption, SinceOption, UntilOption, split_list
 from whuffie.errors import WhuffieError
 
 if TYPE_CHECKING:
@@ -44,10 +44,6 @@ BrandOption = Annotated[str, typer.Option(
     "--brand", help="The brand's accounts: handles or actor ids, comma-separated.")]
 
 
-def _split(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
-
-
 def voice_params(analyzer: str = "lexicon", model: Path | None = None, concerns: list[Path] | None = None,
                  platform: str | None = None, since: datetime | None = None,
                  until: datetime | None = None, workers: int = 0) -> VoiceParams:
@@ -66,7 +62,7 @@ def voice_params(analyzer: str = "lexicon", model: Path | None = None, concerns:
     if since and until and since >= until:
         raise typer.BadParameter(f"--since {since} is not before --until {until}")
     return VoiceParams(analyzer=analyzer, model=str(model) if model else None,
-                       concerns=tuple(str(p) for p in concerns or ()), platforms=_split(platform),
+                       concerns=tuple(str(p) for p in concerns or ()), platforms=split_list(platform) or (),
                        since=since, until=until, workers=workers)
 
 
@@ -123,11 +119,13 @@ def run_inbox(store: Store, brands: list[str], voice: pa.Table | None = None, si
     """The brand's inbox and outbox, saved (the ``inbox`` run)."""
     import time
 
+    from whuffie.store import results
     from whuffie.store.results import save_run
     from whuffie.voice.inbox import inbox as compute_inbox
 
     started = time.perf_counter()
-    result = compute_inbox(store, brands, voice=voice, influence=_influence(store), since=since, until=until)
+    result = compute_inbox(store, brands, voice=voice, influence=results.find(store, "influence"),
+                           since=since, until=until)
     run = save_run(store, "inbox", {"inbox_inbound": result.inbound, "inbox_outbound": result.outbound},
                    {"brands": brands, "since": since, "until": until, "summary": result.summary},
                    started=started)
@@ -139,11 +137,13 @@ def run_advocates(store: Store, voice: pa.Table, brands: list[str] | None = None
     """Advocates and detractors, saved (the ``advocates`` run)."""
     import time
 
+    from whuffie.store import results
     from whuffie.store.results import save_run
     from whuffie.voice.advocates import advocates as compute_advocates
 
     started = time.perf_counter()
-    table = compute_advocates(store, voice, influence=_influence(store), brands=brands, topic=topic,
+    table = compute_advocates(store, voice, influence=results.find(store, "influence"), brands=brands,
+                              topic=topic,
                               min_messages=min_messages)
     run = save_run(store, "advocates", {"advocates": table},
                    {"brands": brands, "topic": topic, "min_messages": min_messages}, started=started)
@@ -327,7 +327,7 @@ def inbox(
                                  param_hint="--show")
     with reported_errors():
         with open_store(db) as store:
-            brands = resolve_brands(store, _split(brand))
+            brands = resolve_brands(store, split_list(brand) or ())
             vt = voice_table(store)
             _run, result = run_inbox(store, brands, voice=vt, since=since, until=until)
             table = getattr(result, view)
@@ -367,13 +367,6 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def _influence(store: Store) -> pa.Table | None:
-    from whuffie.store import results
-
-    try:
-        return results.load(store, "influence")
-    except WhuffieError:
-        return None
 
 
 def _add_text(store: Store, rows: list[dict[str, Any]]) -> None:
@@ -404,9 +397,10 @@ def advocates(
         raise typer.BadParameter(f"{side!r} is not one of both, advocates, detractors", param_hint="--side")
     with reported_errors():
         with open_store(db) as store:
-            brands = resolve_brands(store, _split(brand)) if brand else None
+            brands = resolve_brands(store, split_list(brand) or ()) if brand else None
             _run, table = run_advocates(store, voice_table(store), brands=brands,
-                                        topic=list(_split(topic)) or None, min_messages=min_messages)
+                                        topic=list(split_list(topic) or ()) or None,
+                                        min_messages=min_messages)
         rows = table.to_pylist()
         if side != "both":
             rows = [r for r in rows if r["stance"] == side[:-1]]

@@ -8,9 +8,7 @@ holds none.
 from __future__ import annotations
 
 import plotly.graph_objects as go
-import pyarrow as pa
 
-from whuffie.errors import WhuffieError
 from whuffie.report.html import Section, section
 from whuffie.store import results
 from whuffie.store.store import Store
@@ -20,29 +18,18 @@ _LEVEL_COLOURS = {"amateur": "#c6dbef", "enthusiast": "#6baed6", "wannabe": "#fd
                   "expert": "#08519c"}
 
 
-def _load(store: Store, name: str) -> pa.Table | None:
-    try:
-        return results.load(store, name)
-    except WhuffieError:
-        return None
 
 
-def _handles(store: Store, actors: list[str]) -> dict[str, str]:
-    if not actors:
-        return {}
-    return {a: h for a, h in store.con.execute(
-        "SELECT actor_id, coalesce(handle, name) FROM actors WHERE actor_id IN (SELECT unnest(?))",
-        [actors]).fetchall() if h}
 
 
 @section(order=20)
 def who_matters(store: Store) -> Section | None:
     """The e-fluentials, each with why: who recognises them and how recognised those are."""
-    efl = _load(store, "efluentials")
+    efl = results.find(store, "efluentials")
     if efl is None or efl.num_rows == 0:
         return None
     rows = efl.sort_by("rank").to_pylist()
-    handles = _handles(store, [r["actor_id"] for r in rows[:25]])
+    handles = store.handles([r["actor_id"] for r in rows[:25]], names=True)
     s = Section("who-matters", "Who matters: the e-fluentials")
     s.blocks.append(("text", (
         f"The {len(rows):,} actors with the highest recursive influence (PageRank on who pays "
@@ -60,7 +47,7 @@ def who_matters(store: Store) -> Section | None:
 @section(order=30)
 def influence_pyramid(store: Store) -> Section | None:
     """Level counts per window and the migration between the last two windows."""
-    counts = _load(store, "pyramid_counts")
+    counts = results.find(store, "pyramid_counts")
     if counts is None or counts.num_rows == 0:
         return None
     rows = counts.sort_by("window_start").to_pylist()
@@ -77,7 +64,7 @@ def influence_pyramid(store: Store) -> Section | None:
     fig.update_layout(barmode="stack", title="Participants by level, per window", height=340,
                       margin=dict(l=40, r=20, t=50, b=40))
     s.blocks.append(("figure", fig))
-    migration = _load(store, "pyramid_migration")
+    migration = results.find(store, "pyramid_migration")
     if migration is not None and migration.num_rows:
         last = max(migration.column("window_start").to_pylist())
         cells = [c for c in migration.to_pylist() if c["window_start"] == last]
@@ -96,14 +83,14 @@ def influence_pyramid(store: Store) -> Section | None:
 @section(order=40)
 def niches(store: Store) -> Section | None:
     """The niches of the long tail: who speaks in each, about what, and who bridges them."""
-    table = _load(store, "niches")
+    table = results.find(store, "niches")
     if table is None or table.num_rows == 0:
         return None
     rows = table.sort_by("niche").to_pylist()
     voices = sorted({v for r in rows[:20] for v in (r.get("top_voices") or [])[:3]})
-    handles = _handles(store, voices)
+    handles = store.handles(voices, names=True)
     s = Section("niches", "Niches: the long tail")
-    summary = _load(store, "niche_summary")
+    summary = results.find(store, "niche_summary")
     if summary is not None and summary.num_rows:
         info = summary.to_pylist()[0]
         s.blocks.append(("cards", [
@@ -132,12 +119,12 @@ def niches(store: Store) -> Section | None:
                           yaxis_type="log" if sizes[0] > 50 * max(sizes[-1], 1) else "linear",
                           margin=dict(l=50, r=20, t=50, b=40))
         s.blocks.append(("figure", fig))
-    members = _load(store, "memberships")
+    members = results.find(store, "memberships")
     if members is not None and members.num_rows:
         # Brokers first (betweenness), then how evenly their attention spreads over niches.
         best = sorted((m for m in members.to_pylist() if (m.get("participation") or 0) > 0),
                       key=lambda m: (-(m.get("betweenness") or 0), -(m["participation"] or 0)))[:10]
-        names = _handles(store, [m["actor_id"] for m in best])
+        names = store.handles([m["actor_id"] for m in best], names=True)
         s.blocks.append(("text", "The bridges: actors whose attention is spread over several niches "
                                  "(participation coefficient), with their betweenness:"))
         s.blocks.append(("table", {

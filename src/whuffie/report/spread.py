@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-import pyarrow as pa
 
-from whuffie.errors import WhuffieError
 from whuffie.report.html import Section, section
 from whuffie.store import results
 from whuffie.store.store import Store
@@ -21,11 +19,6 @@ _COLOURS = {"negative": "#d62728", "positive": "#2ca02c", "neutral": "#7f7f7f", 
 _MARGIN = dict(l=50, r=20, t=50, b=40)
 
 
-def _load(store: Store, name: str) -> pa.Table | None:
-    try:
-        return results.load(store, name)
-    except WhuffieError:
-        return None
 
 
 def _ccdf(sizes: list[int]) -> tuple[list[int], list[float]]:
@@ -41,8 +34,8 @@ def _ccdf(sizes: list[int]) -> tuple[list[int], list[float]]:
 @section(order=60)
 def word_of_mouth(store: Store) -> Section | None:
     """Observed cascades against the fitted model, by valence; forecasts; the seed comparison."""
-    summary = _load(store, "cascades")
-    comparison = _load(store, "seed_comparison")
+    summary = results.find(store, "cascades")
+    comparison = results.find(store, "seed_comparison")
     if (summary is None or summary.num_rows == 0) and comparison is None:
         return None
     s = Section("word-of-mouth", "How word of mouth travels")
@@ -62,7 +55,7 @@ def word_of_mouth(store: Store) -> Section | None:
             "distance between two of them (1 for a broadcast, more for person-to-person chains).")))
         run = results.latest_run(store, "cascades")
         by = (results.run_info(store, run)["params"] or {}).get("fitted_by") if run else None
-        simulated = _load(store, "cascade_simulated")
+        simulated = results.find(store, "cascade_simulated")
         key = "label" if by == "label" else "valence"
         fig = go.Figure()
         groups = sorted({r[key] or "unknown" for r in rows})
@@ -79,7 +72,7 @@ def word_of_mouth(store: Store) -> Section | None:
                           xaxis_type="log", yaxis_type="log", xaxis_title="people in the cascade",
                           yaxis_title="share of cascades at least this large", height=380, margin=_MARGIN)
         s.blocks.append(("figure", fig))
-        model = _load(store, "branching_model")
+        model = results.find(store, "branching_model")
         if model is not None and model.num_rows:
             s.blocks.append(("text", f"The branching model fitted on these cascades, by {key}: how many "
                                      "people each teller tells (mean, and the dispersion k: small k means "
@@ -95,7 +88,7 @@ def word_of_mouth(store: Store) -> Section | None:
                           if r["delay_median_seconds"] is not None else None,
                           "tellers": r["nodes"]} for r in model.to_pylist()],
             }))
-        forecasts = _load(store, "advocate_forecasts")
+        forecasts = results.find(store, "advocate_forecasts")
         if forecasts is not None and forecasts.num_rows:
             rows_f = forecasts.to_pylist()
             fig = go.Figure(go.Bar(

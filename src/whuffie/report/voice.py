@@ -10,7 +10,6 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import pyarrow as pa
 
-from whuffie.errors import WhuffieError
 from whuffie.report.html import Section, section
 from whuffie.store import results
 from whuffie.store.store import Store
@@ -18,11 +17,6 @@ from whuffie.store.store import Store
 _SENTIMENT_COLOURS = {"negative": "#d62728", "neutral": "#bdbdbd", "positive": "#2ca02c"}
 
 
-def _load(store: Store, name: str) -> pa.Table | None:
-    try:
-        return results.load(store, name)
-    except WhuffieError:
-        return None
 
 
 def _period(store: Store, voice: pa.Table) -> str:
@@ -60,7 +54,7 @@ def _over_time(store: Store, voice: pa.Table, period: str) -> tuple[list[dict], 
 @section(order=50)
 def community_voice(store: Store) -> Section | None:
     """Sentiment and concerns over time, the concerns' tone, bursts and the inbox."""
-    voice = _load(store, "voice_messages")
+    voice = results.find(store, "voice_messages")
     if voice is None or voice.num_rows == 0:
         return None
     from whuffie.voice.analysis import summarise
@@ -120,17 +114,11 @@ def community_voice(store: Store) -> Section | None:
     return s
 
 
-def _handles(store: Store, actors: list[str]) -> dict[str, str]:
-    if not actors:
-        return {}
-    return {a: h for a, h in store.con.execute(
-        "SELECT actor_id, coalesce(handle, name) FROM actors WHERE actor_id IN (SELECT unnest(?))",
-        [sorted(set(actors))]).fetchall() if h}
 
 
 def _buzz_blocks(store: Store, s: Section) -> None:
-    episodes = _load(store, "buzz_episodes")
-    volumes = _load(store, "buzz_volumes")
+    episodes = results.find(store, "buzz_episodes")
+    volumes = results.find(store, "buzz_volumes")
     if episodes is None:
         return
     run = results.latest_run(store, "buzz")
@@ -157,7 +145,7 @@ def _buzz_blocks(store: Store, s: Section) -> None:
 
 
 def _inbox_blocks(store: Store, s: Section) -> None:
-    inbound = _load(store, "inbox_inbound")
+    inbound = results.find(store, "inbox_inbound")
     if inbound is None:
         return
     run = results.latest_run(store, "inbox")
@@ -166,7 +154,7 @@ def _inbox_blocks(store: Store, s: Section) -> None:
     answered = sum(1 for r in rows if r.get("answered"))
     waits = sorted(r["response_seconds"] for r in rows if r.get("response_seconds") is not None)
     brands = params.get("brands", [])
-    names = _handles(store, brands + [r["actor_id"] for r in rows])
+    names = store.handles(brands + [r["actor_id"] for r in rows], names=True)
     s.blocks.append(("text", "The brand's inbox (from 'whuffie inbox --brand'): messages that reply to "
                              "or mention the brand's accounts, and whether the brand answered."))
     s.blocks.append(("cards", [
@@ -194,7 +182,7 @@ def _inbox_blocks(store: Store, s: Section) -> None:
 
 
 def _advocate_blocks(store: Store, s: Section) -> None:
-    table = _load(store, "advocates")
+    table = results.find(store, "advocates")
     if table is None or table.num_rows == 0:
         return
     rows = [r for r in table.to_pylist() if r.get("stance") in ("advocate", "detractor")]

@@ -143,6 +143,25 @@ def load(store: Store, name: str, run_id: int | None = None) -> pa.Table:
     return store.arrow(f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ?", [run_id])
 
 
+def find(store: Store, name: str) -> pa.Table | None:
+    """The newest result table of that name, or ``None`` when no run wrote it (see :func:`load`).
+
+    For the analyses that use another's results when they exist (the report, niche ranks in
+    the inbox...).
+
+    Examples
+    --------
+    >>> import whuffie
+    >>> with whuffie.open(":memory:") as store:
+    ...     find(store, "influence") is None
+    True
+    """
+    try:
+        return load(store, name)
+    except WhuffieError:
+        return None
+
+
 def run_info(store: Store, run_id: int) -> dict[str, Any]:
     """The ``runs`` row of a run, with params and snapshot decoded."""
     rows = store.sql("SELECT * FROM runs WHERE run_id = ?", [run_id])

@@ -248,6 +248,25 @@ class Store:
             },
         }
 
+    def handles(self, actors: Sequence[str], names: bool = False) -> dict[str, str]:
+        """The handle of each actor that has one (``names=True``: else its display name).
+
+        Examples
+        --------
+        >>> import whuffie
+        >>> with whuffie.open(":memory:") as store:
+        ...     _ = store.con.execute("INSERT INTO actors (actor_id, platform, handle, name) VALUES "
+        ...                           "('x:1', 'x', 'ann', 'Ann'), ('x:2', 'x', NULL, 'Bob')")
+        ...     store.handles(["x:1", "x:2", "x:3"]), store.handles(["x:2"], names=True)
+        ({'x:1': 'ann'}, {'x:2': 'Bob'})
+        """
+        if not len(actors):
+            return {}
+        shown = "coalesce(handle, name)" if names else "handle"
+        return {a: h for a, h in self.con.execute(
+            f"SELECT actor_id, {shown} FROM actors WHERE actor_id IN (SELECT unnest(?))",
+            [list(actors)]).fetchall() if h is not None}
+
     def imports(self) -> list[dict[str, Any]]:
         """Every import, newest last."""
         rows = self.sql(

@@ -41,3 +41,12 @@ def ingest_counts(store, paths, **kwargs):
 def scalar(store, sql, params=None):
     """The single value of a query."""
     return store.con.execute(sql, params or []).fetchall()[0][0]
+
+
+def cli(*args, **kwargs):
+    """Run a ``whuffie`` command in this process (arguments turned to strings); errors propagate."""
+    from typer.testing import CliRunner
+
+    from whuffie.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False, **kwargs)

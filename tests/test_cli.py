@@ -10,16 +10,10 @@ import sys
 
 import pytest
 from typer.main import get_command
-from typer.testing import CliRunner
 
+from tests.conftest import cli as run
 from whuffie.cli import app
 from whuffie.sources import reader_ids
-
-runner = CliRunner()
-
-
-def run(*args, **kw):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False, **kw)
 
 
 def test_every_command_has_help_text():

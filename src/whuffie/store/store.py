@@ -30,6 +30,24 @@ def default_path() -> Path:
     return Path(os.environ.get("WHUFFIE_DB") or DEFAULT_DB)
 
 
+def window_sql(column: str, since: Any = None, until: Any = None) -> tuple[str, list[Any]]:
+    """A SQL condition (`` AND ...``, empty without bounds) keeping ``column`` in ``[since, until)``.
+
+    Examples
+    --------
+    >>> window_sql("m.created_at", since="2024-01-01")
+    (' AND m.created_at >= CAST(? AS TIMESTAMP)', ['2024-01-01'])
+    """
+    sql, params = "", []
+    if since is not None:
+        sql += f" AND {column} >= CAST(? AS TIMESTAMP)"
+        params.append(since)
+    if until is not None:
+        sql += f" AND {column} < CAST(? AS TIMESTAMP)"
+        params.append(until)
+    return sql, params
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from whuffie.store.store import Store
+from whuffie.store.store import Store, window_sql
 from whuffie.voice.sentiment import LABELS, get_analyzer
 
 #: The columns of the ``voice_messages`` result.
@@ -124,13 +124,8 @@ def _where(params: VoiceParams) -> tuple[str, list[Any]]:
     if params.platforms:
         clauses.append("platform IN (SELECT unnest(?))")
         args.append(list(params.platforms))
-    if params.since:
-        clauses.append("created_at >= ?")
-        args.append(params.since)
-    if params.until:
-        clauses.append("created_at < ?")
-        args.append(params.until)
-    return " AND ".join(clauses), args
+    window, bounds = window_sql("created_at", params.since, params.until)
+    return " AND ".join(clauses) + window, args + bounds
 
 
 def _batches(store: Store, params: VoiceParams

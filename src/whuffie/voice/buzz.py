@@ -47,6 +47,7 @@ import pyarrow.compute as pc
 
 from whuffie.errors import WhuffieError
 from whuffie.store import results
+from whuffie.store.store import window_sql
 
 DIMENSIONS = ("tag", "term", "concern", "niche")
 PERIODS = ("hour", "day", "week", "month")
@@ -83,17 +84,6 @@ def stop_words() -> frozenset[str]:
             words.update(p for p in re.split(r"[^\w]+|[\d_]+", w) if p)
     return frozenset(words)
 
-
-def _time_filter(since: datetime | str | None, until: datetime | str | None,
-                 column: str = "m.created_at") -> tuple[str, list]:
-    sql, params = "", []
-    if since is not None:
-        sql += f" AND {column} >= CAST(? AS TIMESTAMP)"
-        params.append(since)
-    if until is not None:
-        sql += f" AND {column} < CAST(? AS TIMESTAMP)"
-        params.append(until)
-    return sql, params
 
 
 # Real messages only: stubs are known only by id, and a message without a time has no place in a series.
@@ -150,7 +140,7 @@ def buzz_events(store, dimension: str, *, voice: pa.Table | None = None,
     """
     if dimension not in DIMENSIONS:
         raise WhuffieError(f"unknown buzz dimension {dimension!r}; choose one of {', '.join(DIMENSIONS)}")
-    when, params = _time_filter(since, until)
+    when, params = window_sql("m.created_at", since, until)
     con = store.con
     names: list[str] = []
     try:

@@ -75,6 +75,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from whuffie.errors import WhuffieError
+from whuffie.store.store import window_sql
 
 if TYPE_CHECKING:
     from whuffie.store.store import Store
@@ -233,17 +234,6 @@ class InboxResult:
     silent: pa.Table | None = None
 
 
-def _window(alias: str, since: datetime | None, until: datetime | None) -> tuple[str, list[Any]]:
-    """A SQL condition keeping ``alias.created_at`` in [since, until)."""
-    sql, params = "", []
-    if since is not None:
-        sql += f" AND {alias}.created_at >= ?"
-        params.append(since)
-    if until is not None:
-        sql += f" AND {alias}.created_at < ?"
-        params.append(until)
-    return sql, params
-
 
 def inbound_sql(voice: str | None, influence: str | None, since: datetime | None,
                 until: datetime | None) -> tuple[str, list[Any]]:
@@ -260,7 +250,7 @@ def inbound_sql(voice: str | None, influence: str | None, since: datetime | None
     ...     store.arrow(sql, [["x:brand"], *params]).column_names[:5]
     ['message_id', 'actor_id', 'created_at', 'via', 'answered']
     """
-    window, wparams = _window("m", since, until)
+    window, wparams = window_sql("m.created_at", since, until)
     if voice:
         sentiment = f"LEFT JOIN {voice} v ON v.message_id = i.message_id"
         label, score = "v.sentiment::VARCHAR", "v.score::DOUBLE"
@@ -329,7 +319,7 @@ def inbound_sql(voice: str | None, influence: str | None, since: datetime | None
 
 
 def _outbound_sql(since: datetime | None, until: datetime | None) -> tuple[str, list[Any]]:
-    window, wparams = _window("m", since, until)
+    window, wparams = window_sql("m.created_at", since, until)
     likes = ", ".join(f"'{k}'" for k in LIKE_KINDS)
     sql = f"""
     WITH brand AS (SELECT DISTINCT unnest(?::VARCHAR[]) AS actor_id),

@@ -106,12 +106,8 @@ class _Scorer:
         ], schema=SCHEMA)
 
 
+#: The scorer of the running voice step, set before the worker processes are forked.
 _WORKER: _Scorer | None = None
-
-
-def _init_worker(params: VoiceParams) -> None:
-    global _WORKER
-    _WORKER = _Scorer(params)
 
 
 def _score(batch):
@@ -183,16 +179,20 @@ def voice_messages(store: Store, params: VoiceParams | None = None,
         if progress:
             progress(done, total)
 
+    global _WORKER
+    scorer = _Scorer(params)
     if workers == 1:
-        scorer = _Scorer(params)
         for batch in _batches(store, params):
             collect(scorer(batch))
     else:
-        # fork: workers inherit the loaded lexicons instead of re-reading them.
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(params,)) as pool:
-            for rb in pool.imap(_score, _batches(store, params)):
-                collect(rb)
+        # fork: the workers inherit the scorer, lexicons loaded, instead of building their own.
+        _WORKER = scorer
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for rb in pool.imap(_score, _batches(store, params)):
+                    collect(rb)
+        finally:
+            _WORKER = None
     return pa.Table.from_batches(parts, schema=SCHEMA)
 
 

@@ -220,7 +220,7 @@ def main(argv=None) -> int:
             store.ingest([str(DATA)])
         ingest_s = time.perf_counter() - started
         started = time.perf_counter()
-        cs = cascades(store)
+        cs = cascades(store.engine.cascade_links())
         build_s = time.perf_counter() - started
         n_msg = cs.nodes.num_rows
         print(f"## Twitter15 cascades (seed {args.seed})\n")

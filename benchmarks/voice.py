@@ -146,7 +146,7 @@ def build_store(path: Path, n: int) -> None:
 
 def bench_step(n: int) -> None:
     import whuffie
-    from whuffie.voice.analysis import VoiceParams, run_voice
+    from whuffie.voice.analysis import VoiceParams
     from whuffie.voice.buzz import buzz
 
     print(f"## The whole voice step on {n:,} stored messages ({os.cpu_count()} cores)\n")
@@ -159,14 +159,14 @@ def bench_step(n: int) -> None:
         total = 0.0
         with whuffie.open(path) as store:
             start = time.perf_counter()
-            _run, table = run_voice(store, VoiceParams())
+            table = store.voice(VoiceParams()).to_arrow()
             seconds = time.perf_counter() - start
             total += seconds
             langs = table.column("lang").value_counts().to_pylist()
             print(f"| language, sentiment, concerns (saved) | {seconds:.1f} |")
             for dimension in ("tag", "term", "concern"):
                 start = time.perf_counter()
-                result = buzz(store, dimension, "day", voice=table)
+                result = buzz(store.engine, dimension, "day", voice=table)
                 seconds = time.perf_counter() - start
                 total += seconds
                 episodes = result.episodes.num_rows

@@ -50,3 +50,38 @@ def cli(*args, **kwargs):
     from whuffie.cli import app
 
     return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> Path:
+    """A store holding the bundled real sample (Stack Exchange dump), built once; copy it to write."""
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    with whuffie.open(path) as s:
+        s.ingest(whuffie.sample_files())
+    return path
+
+
+@pytest.fixture
+def sample_store(sample_db, tmp_path):
+    """A fresh, writable copy of the sample store."""
+    import shutil
+
+    path = tmp_path / "sample.duckdb"
+    shutil.copy(sample_db, path)
+    s = whuffie.open(path)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """``whuffie demo`` run once in a fresh folder, as a user runs it: (folder, stdout)."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "COLUMNS": "110"}
+    done = subprocess.run([sys.executable, "-m", "whuffie", "demo"], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return folder, done.stdout

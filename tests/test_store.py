@@ -14,8 +14,8 @@ import pytest
 import whuffie
 from tests.conftest import scalar
 from whuffie.errors import SchemaError, WhuffieError
+from whuffie.model import Actor, Link, Mention, Message, Rating, Recipient, Records, Tie
 from whuffie.store import schema
-from whuffie.store.model import Actor, Link, Mention, Message, Rating, Recipient, Records, Tie
 from whuffie.store.writer import Batch
 
 

@@ -11,22 +11,16 @@ from urllib.parse import urlparse
 import lxml.html
 import pytest
 from lxml import etree
-from typer.testing import CliRunner
 
 import whuffie
-from whuffie.cli import app
-from whuffie.report.export import EVIDENCE_COLUMNS, evidence
+from tests.conftest import cli
+from whuffie.graph.evidence import EVIDENCE_COLUMNS, evidence
 
-runner = CliRunner()
 THREAD = "formats/mastodon_api_json/context_109294719267373593_mastodon.social.json"
 OLI = "mastodon:olikockova@toot.whatever.cz"
 HUGO = "mastodon:hugo@masto.pt"
 GARGRON = "mastodon:gargron@mastodon.social"
 SE = "stackexchange:stackexchange_conlang_meta/"
-
-
-def cli(*args):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +125,8 @@ def test_a_vote_shows_the_text_of_the_message_voted_on(shared, tmp_path):
     answer = posts[question.get("AcceptedAnswerId")]
     with whuffie.open(tmp_path / "se.duckdb") as store:
         store.ingest([str(folder)])
-        found = evidence(store, SE + "u" + question.get("OwnerUserId"), SE + "u" + answer.get("OwnerUserId"),
-                         kinds=["vote"])
+        found = evidence(store.engine, SE + "u" + question.get("OwnerUserId"),
+                         SE + "u" + answer.get("OwnerUserId"), kinds=["vote"])
     accept = next(r for r in found.rows if r["record"] == SE + "accept" + question.get("Id"))
     assert accept["message"] == SE + "p" + answer.get("Id")
     assert accept["time"] is None and accept["value"] == 1.0

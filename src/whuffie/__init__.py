@@ -10,17 +10,19 @@ Examples
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from whuffie.api import Result, Store, open
+from whuffie.data import sample_files
 from whuffie.errors import EngineError, SchemaError, SourceError, WhuffieError
-from whuffie.store.store import Store, open
+from whuffie.version import __version__
 
 __all__ = [
     "EngineError",
+    "Result",
     "SchemaError",
     "SourceError",
     "Store",
     "WhuffieError",
     "__version__",
     "open",
+    "sample_files",
 ]

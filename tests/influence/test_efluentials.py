@@ -145,7 +145,14 @@ def test_cli_lists_saves_and_explains(polblogs):
     assert lines[0].startswith("actor,handle,position,recogniser,")
     assert len(lines) == 1 + 12 * 2
     with whuffie.open(db, read_only=True) as store:
-        runs = store.sql("SELECT analysis, params FROM runs ORDER BY run_id")
-        assert [r["analysis"] for r in runs] == ["efluentials", "efluentials"]
+        runs = store.sql("SELECT analysis, params, inputs FROM runs ORDER BY run_id")
+        # PageRank comes from one influence run of the same graph, which both e-fluential runs read.
+        assert [r["analysis"] for r in runs] == ["influence", "efluentials", "efluentials"]
+        assert [json.loads(r["inputs"]) for r in runs[1:]] == [{"influence": 1}] * 2
         assert json.loads(runs[-1]["params"])["share"] == 0.01
         assert store.con.execute("SELECT count(*) FROM result_efluentials").fetchall()[0][0] == 122 + 12
+    # The same listing again on the same data returns the saved run and saves nothing.
+    again = runner.invoke(app, ["efluentials", "--db", str(db), "--json"], catch_exceptions=False)
+    assert json.loads(again.stdout) == rows
+    with whuffie.open(db, read_only=True) as store:
+        assert store.sql("SELECT count(*) AS n FROM runs")[0]["n"] == 3

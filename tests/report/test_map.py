@@ -7,21 +7,20 @@ import csv
 import hashlib
 import json
 import re
-import sys
 
 import networkx as nx
 import numpy as np
 import pyarrow as pa
 import pytest
 from scipy.spatial import cKDTree
-from typer.testing import CliRunner
 
 import whuffie
-from whuffie.cli import app
+from tests.conftest import cli
 from whuffie.errors import WhuffieError
 from whuffie.graph.build import Graph, build_graph
+from whuffie.graph.layout import layout
 from whuffie.influence.measures import measure_influence
-from whuffie.report.map import layout, map_data, render_map, script_json, write_map
+from whuffie.report.map import map_data, render_map, script_json, write_map
 
 EVIL = "</script><script>alert(1)</script>"
 
@@ -193,7 +192,7 @@ def test_empty_selection_and_bad_inputs_are_refused():
 def test_cli_writes_the_map_coloured_by_niche(karate, tmp_path):
     db, _, _ = karate
     out = tmp_path / "karate.html"
-    result = CliRunner().invoke(app, ["map", "--db", str(db), "--out", str(out), "--seed", "1"])
+    result = cli("map", "--db", db, "--out", out, "--seed", 1)
     assert result.exit_code == 0, result.output
     assert str(out) in result.output
     data = page_data(out.read_text())
@@ -201,25 +200,25 @@ def test_cli_writes_the_map_coloured_by_niche(karate, tmp_path):
     assert len({n for n in data["nicheId"]}) >= 2
 
 
-def test_cli_colours_by_component_without_the_niches_module(polblogs, tmp_path, monkeypatch):
-    db, graph, _ = polblogs
-    # Importing whuffie.niches now fails, as in a build without it.
-    monkeypatch.setitem(sys.modules, "whuffie.niches", None)
-    out = tmp_path / "polblogs.html"
-    result = CliRunner().invoke(app, ["map", "--db", str(db), "--out", str(out), "--max-nodes", "2000"])
-    assert result.exit_code == 0, result.output
-    data = page_data(out.read_text())
-    g = nx.DiGraph(zip(graph.nodes[graph.src].tolist(), graph.nodes[graph.dst].tolist(), strict=True))
-    sizes = sorted((len(c) for c in nx.weakly_connected_components(g)), reverse=True)
-    assert sizes == [1222, 2]
-    assert data["nicheKind"] == "component"
-    assert [(n["name"], n["count"]) for n in data["niches"]] == [("component 0", 1222), ("component 1", 2)]
+def test_map_colours_are_the_niches_of_the_influence_run(polblogs, tmp_path):
+    """The map draws the influence run of its graph (one way to measure influence), reusing it."""
+    db, _, _ = polblogs
+    with whuffie.open(db) as store:
+        influence = store.influence()
+        done = store.map(tmp_path / "polblogs.html", max_nodes=2000)
+        assert done.inputs == {"influence": influence.run_id}
+        assert store.influence().reused and len(store.runs()) == 1
+    data = page_data((tmp_path / "polblogs.html").read_text())
+    niche = dict(zip(influence.to_arrow()["actor_id"].to_pylist(), influence.to_arrow()["niche"].to_pylist(),
+                     strict=True))
+    assert data["nicheKind"] == "niche"
+    assert data["nicheId"] == [niche[a] for a in data["id"]]
 
 
 def test_cli_refuses_a_store_without_interactions(tmp_path):
     db = tmp_path / "empty.duckdb"
     whuffie.open(db).close()
-    result = CliRunner().invoke(app, ["map", "--db", str(db), "--out", str(tmp_path / "m.html")])
+    result = cli("map", "--db", db, "--out", tmp_path / "m.html")
     assert result.exit_code == 1
     assert "Error: no interaction" in result.output
     assert not (tmp_path / "m.html").exists()

@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 import whuffie
 from tests.conftest import ingest_counts, scalar
 from whuffie.errors import SourceError
+from whuffie.model import Records
 from whuffie.sources import get_reader, sniff
 from whuffie.sources.base import Bad, Raw, Sample
 from whuffie.sources.cascade_tree import CascadeTreeReader
 from whuffie.sources.io import Input
-from whuffie.store.model import Records
 
 
 def _snowflake(tweet_id: int) -> datetime:

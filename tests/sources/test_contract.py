@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import whuffie
+from whuffie.model import Records
 from whuffie.sources import BROKEN, Reader, Sample, reader_classes
 from whuffie.sources.base import Bad, Raw
-from whuffie.store.model import Records
 
 READERS = reader_classes()
 EXPECTED = {"twarc2", "twitter-v1", "mastodon", "bluesky", "reddit", "mbox", "feed", "cascade-tree",

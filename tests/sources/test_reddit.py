@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 import whuffie
 from tests.conftest import DATA, ingest_counts, scalar
 from whuffie.errors import SourceError
+from whuffie.model import Records
 from whuffie.sources import get_reader, sniff
-from whuffie.store.model import Records
 
 FIXTURES = DATA / "reddit"
 

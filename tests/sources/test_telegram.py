@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 import whuffie
 from tests.conftest import DATA, ingest_counts, scalar
 from whuffie.errors import SourceError
+from whuffie.model import Records
 from whuffie.sources import get_reader, sniff
 from whuffie.sources.base import Bad, Sample
 from whuffie.sources.io import Input, head_bytes
 from whuffie.sources.telegram import bare_peer, utf16_slicer
-from whuffie.store.model import Records
 
 FIXTURES = DATA / "telegram"
 FILES = {

@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 import whuffie
 from tests.conftest import DATA, ingest_counts, scalar
 from whuffie.errors import SourceError
+from whuffie.model import Records
 from whuffie.sources import Sample, sniff
 from whuffie.sources.io import head_bytes
 from whuffie.sources.twarc2 import Twarc2Reader
-from whuffie.store.model import Records
 
 TW = "formats/twarc2_v2_jsonl"
 SYNTHETIC = DATA / "twarc2" / "synthetic.jsonl"

@@ -170,7 +170,7 @@ def test_fit_on_store_cascades_with_explicit_efluentials(store):
         ('x:2', 'x', 'x:bob', '2024-01-01 10:01', 'reply', 'x:1', false),
         ('x:3', 'x', 'x:cat', '2024-01-01 10:03', 'reply', 'x:2', false),
         ('x:4', 'x', 'x:dan', '2024-01-01 10:07', 'reply', 'x:2', false)""")
-    model = fit_branching(cascades(store), efluentials=["x:bob"])
+    model = fit_branching(cascades(store.engine.cascade_links()), efluentials=["x:bob"])
     efl, ordinary = model.group("unknown", "efluential"), model.group("unknown", "ordinary")
     # bob (e-fluential) told 2, after 2 and 6 minutes; ann (the root) told 1 (bob: all e-fluential).
     assert (efl.offspring.mean, efl.nodes, efl.roots) == (2.0, 1, 0)

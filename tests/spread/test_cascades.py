@@ -13,7 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from whuffie.spread.cascades import CascadeSet, cascades
+from whuffie.spread.cascades import CascadeSet
+from whuffie.spread.cascades import cascades as rebuild
 from whuffie.store.results import save_run
 
 T0 = datetime(2024, 3, 1, 12, 0, 0)
@@ -55,6 +56,11 @@ def small(store, tmp_path):
     report = store.ingest([str(path)], format="jsonl", options={"platform": "t"})
     assert report.total("stored") == len(ROWS)
     return store
+
+
+def cascades(store, platforms=None, **kwargs) -> CascadeSet:
+    """The cascades of a store: its engine's parent links, rebuilt."""
+    return rebuild(store.engine.cascade_links(platforms), **kwargs)
 
 
 def _by_cascade(cs: CascadeSet) -> dict[str, dict]:
@@ -118,12 +124,23 @@ def test_singletons_filters_valence_and_efluentials(small):
     assert sorted(cascades(small, min_size=2).summary["cascade"].to_pylist()) == ["t:1", "t:30", "t:99"]
     assert len(cascades(small, since=T0 + timedelta(seconds=2500))) == 2  # t:30 and t:40
     assert len(cascades(small, platforms=["other"])) == 0
-    save_run(small, "voice", {"voice_messages": pa.table({"message_id": ["t:1"], "sentiment": ["negative"],
-                                                           "score": [-0.5]})}, {})
-    save_run(small, "efluentials", {"efluentials": pa.table({"actor_id": ["t:bob"]})}, {})
-    cs = cascades(small)
+    voice = pa.table({"message_id": ["t:1"], "sentiment": ["negative"], "score": [-0.5]})
+    efluentials = pa.table({"actor_id": ["t:bob"]})
+    cs = cascades(small, voice=voice, efluentials=efluentials)
     assert _by_cascade(cs)["t:1"]["valence"] == "negative"
     efl = {r["message_id"] for r in cs.nodes.to_pylist() if r["efluential"]}
+    assert efl == {"t:2", "t:5"}
+    # The library call reads the newest voice and e-fluentials runs of the store.
+    before = {r["cascade"]: r for r in small.cascades()["cascades"].to_pylist()}
+    assert before["t:1"]["valence"] is None
+    voice_run = save_run(small, "voice", {"voice_messages": voice}, {})
+    efl_run = save_run(small, "efluentials", {"efluentials": efluentials}, {})
+    found = small.cascades()
+    assert not found.reused
+    assert found.inputs == {"voice": voice_run, "efluentials": efl_run, "advocates": None}
+    summary = {r["cascade"]: r for r in found["cascades"].to_pylist()}
+    assert summary["t:1"]["valence"] == "negative"
+    efl = {r["message_id"] for r in found["cascade_nodes"].to_pylist() if r["efluential"]}
     assert efl == {"t:2", "t:5"}
 
 

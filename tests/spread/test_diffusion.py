@@ -21,9 +21,8 @@ import pytest
 
 from whuffie.errors import WhuffieError
 from whuffie.graph.build import Graph, GraphSpec, build_graph
+from whuffie.model import Records, Tie
 from whuffie.spread.diffusion import DiffusionGraph, fit_ic, simulate_ic, simulate_lt
-from whuffie.store.model import Records, Tie
-from whuffie.store.writer import Batch
 
 RUNS = 20_000
 
@@ -183,7 +182,7 @@ def test_weighted_cascade_from_attention_graph():
     r = simulate_ic(g, g.node_index(["c"]), runs=RUNS, seed=5)
     assert r.reached[1:].tolist() == [1.0, 1.0, 1.0]
     assert abs(r.reached[0] - 19 / 27) < 4 * np.sqrt(19 / 27 * 8 / 27 / RUNS)
-    with pytest.raises(WhuffieError, match="from_store"):
+    with pytest.raises(WhuffieError, match="from_edge_kinds"):
         DiffusionGraph.from_graph(att, prob={"reply": 0.1})
 
 
@@ -226,9 +225,22 @@ def small_store(store, tmp_path):
     return store
 
 
-def test_from_store_combines_kinds(store, tmp_path):
+def diffusion(store, spec=None, prob_by_kind=None, default=None):
+    """The diffusion graph of a store's interactions, read through its engine."""
+    spec = spec if spec is not None else GraphSpec()
+    return DiffusionGraph.from_edge_kinds(store.engine.edge_kinds(spec), spec, prob_by_kind=prob_by_kind,
+                                          default=default)
+
+
+def attention(store, spec=None):
+    """The interaction rows fit_ic reads, through the store's engine."""
+    return store.engine.interactions(spec if spec is not None else GraphSpec(),
+                                     ["source", "target", "kind", "created_at", "weight"])
+
+
+def test_from_edge_kinds_combines_kinds(store, tmp_path):
     small_store(store, tmp_path)
-    g = DiffusionGraph.from_store(store, prob_by_kind={"reply": 0.2, "mention": 0.1})
+    g = diffusion(store, prob_by_kind={"reply": 0.2, "mention": 0.1})
     got = {(g.nodes[u].split(":")[1], g.nodes[v].split(":")[1]): round(float(p), 6) for u in range(g.n)
            for v, p in zip(g.indices[g.indptr[u]:g.indptr[u + 1]], g.prob[g.indptr[u]:g.indptr[u + 1]],
                            strict=True)}
@@ -237,11 +249,11 @@ def test_from_store_combines_kinds(store, tmp_path):
     assert got == {("@ann", "@bob"): round(1 - 0.8 ** 2 * 0.9, 6), ("@ann", "@cat"): 0.2,
                    ("@bob", "@ann"): 0.2, ("@bob", "@dan"): 0.1, ("@cat", "@dan"): 0.1}
     assert g.nodes.tolist() == build_graph(store).nodes.tolist()
-    replies = DiffusionGraph.from_store(store, GraphSpec(kinds=("reply",)), {"reply": 0.5})
+    replies = diffusion(store, GraphSpec(kinds=("reply",)), {"reply": 0.5})
     assert replies.m == 3 and replies.n == 3
     with pytest.raises(WhuffieError, match="mention"):
-        DiffusionGraph.from_store(store, prob_by_kind={"reply": 0.2})
-    assert DiffusionGraph.from_store(store, prob_by_kind={"reply": 0.2}, default=0.0).m == 3
+        diffusion(store, prob_by_kind={"reply": 0.2})
+    assert diffusion(store, prob_by_kind={"reply": 0.2}, default=0.0).m == 3
 
 
 def test_fit_ic_counts_dated_exposures(store, tmp_path):
@@ -256,7 +268,7 @@ def test_fit_ic_counts_dated_exposures(store, tmp_path):
         "depth": [0, 1, 1, 2, 0, 1],
         "created_at": [t + dt.timedelta(minutes=m) for m in minutes],
     })
-    fit = fit_ic(store, nodes)
+    fit = fit_ic(nodes, attention(store))
     # In k1 nobody had listened to anyone before adopting. In k2 ann (12:00) had two
     # listeners: bob (reply + mention, adopted from her: success) and cat (reply, no);
     # bob (12:05) had dan (mention, no) and ann (already in). Both kinds: 2 trials, 1 success.
@@ -267,7 +279,7 @@ def test_fit_ic_counts_dated_exposures(store, tmp_path):
     q = (1 - fit.prob["reply"]) * (1 - fit.prob["mention"])
     assert q == pytest.approx(0.5, abs=1e-4) and fit.loglik == pytest.approx(2 * np.log(0.5), abs=1e-6)
     with pytest.raises(WhuffieError, match="lacks column"):
-        fit_ic(store, nodes.drop(["depth"]))
+        fit_ic(nodes.drop(["depth"]), attention(store))
 
 
 def tree_store(store):
@@ -283,11 +295,7 @@ def tree_store(store):
     for i in range(100):
         ties.append(Tie(f"t:d{i}", "t", f"t:d{i}", f"t:a{i}", "mention"))
         listeners.append((f"t:a{i}", f"t:d{i}", ("mention",)))
-    b = Batch()
-    b.add(Records(ties=ties))
-    store.con.execute("BEGIN")
-    b.flush(store.con, None)
-    store.con.execute("COMMIT")
+    store.add(Records(ties=ties))
     return listeners
 
 
@@ -315,16 +323,16 @@ def test_fit_ic_recovers_per_kind_probabilities(store):
     nodes = pa.table({"cascade": cascade, "message_id": message, "actor_id": actor, "parent_id": parent,
                       "depth": depth, "created_at": [t0 + dt.timedelta(days=int(c[1:]), hours=d)
                                                      for c, d in zip(cascade, depth, strict=True)]})
-    fit = fit_ic(store, nodes)
+    fit = fit_ic(nodes, attention(store))
     for kind, p in truth.items():
         assert abs(fit.prob[kind] - p) < 4 * fit.se[kind], (kind, fit.prob[kind], fit.se[kind])
     # Every cascade exposes the 160 reply listeners and 160 mention listeners of r,
     # plus the d of every a that adopted.
     assert fit.trials == {"reply": 150 * 160, "mention": 150 * 160 + adopted_a}
     # With one interaction of one kind per pair the MLE is successes / trials.
-    only = fit_ic(store, nodes, GraphSpec(kinds=("reply",)))
+    only = fit_ic(nodes, attention(store, GraphSpec(kinds=("reply",))))
     assert only.prob["reply"] == pytest.approx(only.successes["reply"] / only.trials["reply"], rel=1e-6)
-    sim = DiffusionGraph.from_store(store, prob_by_kind=fit.prob)
+    sim = diffusion(store, prob_by_kind=fit.prob)
     r = simulate_ic(sim, sim.node_index(["t:r"]), runs=5_000)
     observed = np.bincount(pa.compute.dictionary_encode(nodes["cascade"]).combine_chunks().indices)
     assert abs(r.mean - observed.mean()) < 4 * np.hypot(r.sem, observed.std(ddof=1) / np.sqrt(150))

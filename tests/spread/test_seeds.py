@@ -222,12 +222,13 @@ def test_heuristics_on_graphs_and_stored_efluentials(store):
     assert dg.nodes[core[-1]] == "e"
     with pytest.raises(WhuffieError, match="attention graph"):
         heuristic_seeds(dg, 1, "pagerank")
-    with pytest.raises(WhuffieError, match="no 'efluentials'"):
-        heuristic_seeds(dg, 1, "efluentials", store=store)
+    with pytest.raises(WhuffieError, match="needs an 'efluentials' result"):
+        heuristic_seeds(dg, 1, "efluentials")
     save_run(store, "efluentials", {"efluentials": pa.table({
         "actor_id": ["c", "zz", "a", "b"], "rank": [2, 1, 3, 4]})}, {})
     # 'zz' is not in the graph; b (rank 4) is past k.
-    assert [dg.nodes[i] for i in heuristic_seeds(dg, 2, "efluentials", store=store)] == ["c", "a"]
+    stored = store.result("efluentials")
+    assert [dg.nodes[i] for i in heuristic_seeds(dg, 2, "efluentials", efluentials=stored)] == ["c", "a"]
     with pytest.raises(WhuffieError, match="unknown heuristic"):
         heuristic_seeds(dg, 1, "followers")
 

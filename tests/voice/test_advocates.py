@@ -16,7 +16,9 @@ import pyarrow as pa
 import pytest
 
 from whuffie.errors import WhuffieError
+from whuffie.store import results
 from whuffie.voice.advocates import advocates, by_stance
+from whuffie.voice.inbox import resolve_brands
 
 TAG = "formats/mastodon_api_json/tag_ichbinhanna_mastodon.social_page{}.json"
 LENA, JUDITH = "LenaOetzel@historians.social", "judithbeyer.bsky.social@bsky.brid.gy"
@@ -72,7 +74,7 @@ def _voice(statuses):
 def test_stances_weights_order_and_evidence(tag):
     store, statuses = tag
     voice = _voice(statuses)
-    table = advocates(store, voice)
+    table = advocates(store.engine, voice)
     per_actor = Counter(s["account"]["acct"] for s in statuses)
     followers = {s["account"]["acct"]: s["account"]["followers_count"] for s in statuses}
     # 27 accounts posted at least twice (counted on the raw statuses).
@@ -118,8 +120,8 @@ def test_influence_lifts_the_weight(tag):
     # audience (a million) replaces her 25 followers: she now outweighs Lena.
     influence = pa.table({"actor_id": [_actor(LENA), _actor("AKellerGEW"), _actor(JUDITH)],
                           "pagerank": [0.01, 0.02, 0.5], "audience": [None, None, 1e6]})
-    plain = {r["actor_id"]: r for r in advocates(store, voice).to_pylist()}
-    table = advocates(store, voice, influence=influence)
+    plain = {r["actor_id"]: r for r in advocates(store.engine, voice).to_pylist()}
+    table = advocates(store.engine, voice, influence=influence)
     rows = {r["actor_id"]: r for r in table.to_pylist()}
     j = rows[_actor(JUDITH)]
     assert (j["influence"], j["reach"]) == (0.5, 1e6)
@@ -149,7 +151,7 @@ def test_topic_filter(tag, terms, count):
 
     expected = Counter(s["account"]["acct"] for s in statuses if about(s))
     assert sum(expected.values()) == count
-    table = advocates(store, voice, topic=terms, min_messages=1)
+    table = advocates(store.engine, voice, topic=terms, min_messages=1)
     got = {r["actor_id"]: r["messages"] for r in table.to_pylist()}
     assert got == {_actor(a): n for a, n in expected.items()}
 
@@ -167,9 +169,14 @@ def test_about_the_brand(shared, store):
     voice = pa.table({"message_id": [_mid(s) for s in statuses],
                       "sentiment": ["positive" if f else "negative" for f in fan],
                       "score": [0.5 if f else -0.5 for f in fan]})
-    table = advocates(store, voice, brands=["austinkocher"])
+    table = advocates(store.engine, voice, brand_ids=resolve_brands(store.engine, ["austinkocher"]))
     got = {r["actor_id"]: (r["messages"], r["stance"]) for r in table.to_pylist()}
     want = {_actor(a): (n, "advocate" if a.startswith("OliKockova") else "detractor")
             for a, n in per_actor.items() if n >= 2}
     assert got == want and len(want) >= 3
     assert table.column("stance").to_pylist()[-1] == "advocate"  # detractors come first
+    # The library call reads the newest voice run: with this table saved as one, the same advocates.
+    results.save_run(store, "voice", {"voice_messages": voice}, {})
+    saved = store.advocates(brands="austinkocher")
+    assert saved.to_arrow().equals(table)
+    assert saved.summary["advocates"] + saved.summary["detractors"] == len(want)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from whuffie.store import results
-from whuffie.voice.analysis import VoiceParams, run_voice, summarise, voice_messages
+from whuffie.voice.analysis import VoiceParams, summarise, voice_messages
 from whuffie.voice.language import detect_languages, message_languages, source_language
 
 
@@ -37,7 +37,7 @@ def mastodon(store, shared):
 
 def test_every_message_with_text_is_read_once_with_the_source_language(mastodon):
     store, raw = mastodon
-    table = voice_messages(store)
+    table = voice_messages(store.engine)
     assert table.num_rows == len(raw) == 339
     ids = table.column("message_id").to_pylist()
     assert len(set(ids)) == len(ids)
@@ -52,7 +52,7 @@ def test_every_message_with_text_is_read_once_with_the_source_language(mastodon)
 
 def test_every_message_gets_a_label_and_other_languages_are_counted(mastodon):
     store, _raw = mastodon
-    table = voice_messages(store)
+    table = voice_messages(store.engine)
     rows = table.to_pylist()
     assert all(r["sentiment"] in ("negative", "neutral", "positive") for r in rows)
     assert all(-1 <= r["score"] <= 1 for r in rows)
@@ -63,18 +63,28 @@ def test_every_message_gets_a_label_and_other_languages_are_counted(mastodon):
 
 def test_several_processes_give_the_same_rows_as_one(mastodon):
     store, _raw = mastodon
-    one = voice_messages(store, VoiceParams(workers=1, batch=50))
-    two = voice_messages(store, VoiceParams(workers=2, batch=50))
+    one = voice_messages(store.engine, VoiceParams(workers=1, batch=50))
+    two = voice_messages(store.engine, VoiceParams(workers=2, batch=50))
     assert one.equals(two)
 
 
 def test_a_run_is_saved_with_its_parameters_and_filters(mastodon):
     store, _raw = mastodon
-    run, table = run_voice(store, VoiceParams(platforms=("mastodon",)))
-    info = results.run_info(store, run)
+    result = store.voice(VoiceParams(platforms=("mastodon",)))
+    table = result.to_arrow()
+    info = results.run_info(store, result.run_id)
     assert info["analysis"] == "voice" and info["params"]["analyzer"] == "lexicon"
-    assert results.load(store, "voice_messages").num_rows == table.num_rows
-    none = voice_messages(store, VoiceParams(platforms=("twitter",)))
+    assert info["params"]["platforms"] == ["mastodon"] and result.params == info["params"]
+    # Workers and batch size do not change the rows: they are not parameters of the run.
+    assert "workers" not in info["params"] and "batch" not in info["params"]
+    assert results.load(store, "voice_messages").num_rows == table.num_rows == 339
+    assert result.summary == summarise(table) and not result.reused
+    # Asked again on the same data: the saved run; fresh=True computes a new one with the same rows.
+    again = store.voice(VoiceParams(platforms=("mastodon",), workers=1, batch=50))
+    assert again.reused and again.run_id == result.run_id and again.to_arrow().equals(table)
+    fresh = store.voice(VoiceParams(platforms=("mastodon",)), fresh=True)
+    assert not fresh.reused and fresh.run_id != result.run_id and fresh.to_arrow().equals(table)
+    none = voice_messages(store.engine, VoiceParams(platforms=("twitter",)))
     assert none.num_rows == 0
 
 

@@ -105,7 +105,7 @@ def test_tag_and_term_events_match_an_independent_count(store, shared):
     tags = collections.Counter()
     for p in posts.values():
         tags.update({t.lower() for t in re.findall(r"(?<!\w)#(\w+)", p["text"]) if not t.isdigit()})
-    got = collections.Counter(B.buzz_events(store, "tag", min_count=1).column("key").to_pylist())
+    got = collections.Counter(B.buzz_events(store.engine, "tag", min_count=1).column("key").to_pylist())
     assert got == tags and sum(got.values()) == 1368
     # Terms: drop URLs and @handles, lower-case, runs of letters, >= 3 letters, minus the stop words
     # of the `stop-words` package (and the fragments of "don't"-like entries).
@@ -117,11 +117,11 @@ def test_tag_and_term_events_match_an_independent_count(store, shared):
         text = re.sub(r"(https?://|www\.)\S+|@[\w.@-]+", " ", p["text"].lower())
         terms.update({w for w in re.findall(r"[^\W\d_]+", text) if len(w) >= 3 and w not in stop})
     expected = {k: n for k, n in terms.items() if n >= 5}
-    got = collections.Counter(B.buzz_events(store, "term").column("key").to_pylist())
+    got = collections.Counter(B.buzz_events(store.engine, "term").column("key").to_pylist())
     assert got == expected and len(got) == 917
     assert got["ferguson"] == terms["ferguson"] > 100
     # Time window: only the Charlie Hebdo days of January 2015.
-    jan = B.buzz_events(store, "tag", since="2015-01-01", until="2015-02-01", min_count=1)
+    jan = B.buzz_events(store.engine, "tag", since="2015-01-01", until="2015-02-01", min_count=1)
     assert pc.min(jan.column("created_at")).as_py() >= datetime(2015, 1, 1)
     assert pc.max(jan.column("created_at")).as_py() < datetime(2015, 2, 1)
 
@@ -134,9 +134,9 @@ def test_stubs_and_undated_messages_are_left_out(store):
         "('x:3', 'x', 'x:a', NULL, 'post', 'strike', false)")
     store.con.execute("INSERT INTO tags VALUES ('x:1', 'strike'), ('x:2', 'strike'), ('x:3', 'strike')")
     for dimension in ("term", "tag"):
-        assert B.buzz_events(store, dimension, min_count=1).column("message_id").to_pylist() == ["x:1"]
+        assert B.buzz_events(store.engine, dimension, min_count=1).column("message_id").to_pylist() == ["x:1"]
     with pytest.raises(WhuffieError, match="unknown buzz dimension 'word'"):
-        B.buzz_events(store, "word")
+        B.buzz_events(store.engine, "word")
 
 
 # --- planted bursts in real data, and the same data shuffled --------------------------------
@@ -157,7 +157,7 @@ def _burst_rows(bursts, key=None):
 @pytest.mark.parametrize("day", [datetime(2015, 3, 27), datetime(2015, 4, 1)])
 def test_planted_burst_is_found_and_vanishes_when_shuffled(store, shared, day):
     _rumours(store, shared)
-    events = B.buzz_events(store, "term")
+    events = B.buzz_events(store.engine, "term")
     real = B.detect_bursts(B.volumes(events, "day"))
     # The real tweets burst with each news event (Ferguson, Ottawa, Sydney, Charlie Hebdo...).
     assert len(B.episodes(real)) > 300  # 359
@@ -189,17 +189,36 @@ def test_planted_burst_is_found_and_vanishes_when_shuffled(store, shared, day):
 
 def test_burst_messages_are_those_of_the_burst(store, shared):
     _rumours(store, shared)
-    events = B.buzz_events(store, "term")
-    result = B.buzz(store, "term", "day")
+    events = B.buzz_events(store.engine, "term")
+    result = B.buzz(store.engine, "term", "day")
     assert result.events.num_rows == events.num_rows
     top = result.episodes.to_pylist()[0]
-    msgs = B.burst_messages(store, events, top["key"], top["start"], top["end"], "day", limit=500)
+    ids = pc.unique(events.column("message_id"))
+    messages = store.engine.messages(["message_id", "created_at", "actor_id", "likes", "reshares", "replies"],
+                                     ids=ids)
+    evidence = B.burst_evidence(events, result.episodes, messages, "day", limit=500)
+    msgs = evidence.filter(pc.equal(evidence.column("burst_id"), top["burst_id"]))
     assert msgs.num_rows == top["count"]  # every message of the episode, none else
+    assert set(msgs.column("key").to_pylist()) == {top["key"]}
+    assert msgs.column("position").to_pylist() == list(range(1, msgs.num_rows + 1))
+    # Most engaging first, then oldest, then by id.
+    rows = msgs.to_pylist()
+    order = sorted(rows, key=lambda m: (-m["engagement"], m["created_at"], m["message_id"]))
+    assert [m["message_id"] for m in rows] == [m["message_id"] for m in order]
+    texts = store.engine.messages(["message_id", "text"], ids=msgs.column("message_id")).to_pylist()
+    texts = {r["message_id"]: r["text"] for r in texts}
     end = top["end"] + timedelta(days=1)
-    for m in msgs.to_pylist():
+    for m in rows:
         assert top["start"] <= m["created_at"] < end
-        assert top["key"] in m["text"].lower()
-    assert B.burst_messages(store, events, top["key"], top["start"], top["end"], "day").num_rows == 20
+        assert top["key"] in texts[m["message_id"]].lower()
+    # buzz keeps the 20 most engaging messages of every burst: the first 20 of the full list.
+    kept = result.evidence.filter(pc.equal(result.evidence.column("burst_id"), top["burst_id"]))
+    assert kept.num_rows == 20
+    assert kept.equals(msgs.slice(0, 20))
+    # The library call saves them (result table buzz_evidence) and gives a burst's rows.
+    saved = store.buzz("term", "day")
+    assert saved.evidence(top["burst_id"]).equals(kept)
+    assert results.load(store, "buzz_evidence", saved.run_id).num_rows == result.evidence.num_rows
 
 
 # --- concerns and niches ----------------------------------------------------------------------
@@ -209,14 +228,19 @@ def test_niche_needs_the_niches_results(store):
         "INSERT INTO messages (message_id, platform, actor_id, created_at, kind, text, is_stub) "
         "SELECT 'x:' || i, 'x', 'x:u' || (i % 3), TIMESTAMP '2024-05-01' + INTERVAL (i) HOUR, 'post', 'hi', "
         "i = 7 FROM range(10) r(i)")
-    with pytest.raises(WhuffieError, match="run whuffie niches first"):
-        B.buzz_events(store, "niche")
+    # Without memberships: the analysis asks for them, the library call for a niches run.
+    with pytest.raises(WhuffieError, match=r"buzz by niche needs the niches \(whuffie niches\) first"):
+        B.buzz_events(store.engine, "niche")
+    with pytest.raises(WhuffieError, match="run 'whuffie niches' first"):
+        store.buzz("niche")
     # Authors u0 and u1 in niches 0 and 1, u2 in none. u0 wrote messages 0, 3, 6, 9; u1 wrote 1, 4
     # and 7, a stub.
     results.save_run(store, "niches", {"memberships": pa.table({
         "actor_id": ["x:u0", "x:u1"], "niche": pa.array([0, 1], pa.int64())})}, {})
-    ev = B.buzz_events(store, "niche", min_count=1)
+    ev = B.buzz_events(store.engine, "niche", members=results.load(store, "memberships"), min_count=1)
     assert collections.Counter(ev.column("key").to_pylist()) == {"0": 4, "1": 2}
+    # The library call reads the newest niches run.
+    assert store.buzz("niche", "hour", min_count=1).summary["keys"] == 2
 
 
 def test_concerns_come_from_the_voice_table(store, shared):
@@ -225,8 +249,11 @@ def test_concerns_come_from_the_voice_table(store, shared):
     ids = ids.column("message_id").to_pylist()
     voice = pa.table({"message_id": [*ids, "twitter:absent"],
                       "concerns": [["safety"]] * 6 + [["safety", "price"]] * 2 + [[], None, ["price"]]})
-    events = B.buzz_events(store, "concern", voice=voice, min_count=1)
+    events = B.buzz_events(store.engine, "concern", voice=voice, min_count=1)
     got = collections.Counter(events.column("key").to_pylist())
     assert got == {"safety": 8, "price": 2}  # the unknown message is not in the store
-    with pytest.raises(WhuffieError, match="voice_messages"):
-        B.buzz_events(store, "concern")
+    # Without a voice table (voice_messages) there is nothing to count.
+    with pytest.raises(WhuffieError, match=r"buzz by concern needs the voice analysis \(whuffie voice\)"):
+        B.buzz_events(store.engine, "concern")
+    with pytest.raises(WhuffieError, match="needs the columns message_id and concerns"):
+        B.buzz_events(store.engine, "concern", voice=voice.select(["message_id"]))

@@ -77,17 +77,23 @@ def _id(*names):
     return [f"shop:{n}" for n in names]
 
 
+def _inbox(store, brands, **kwargs):
+    """The inbox of the brand's accounts, from the threads the store's engine gives."""
+    ids = resolve_brands(store.engine, brands)
+    return inbox(store.engine.brand_threads(ids), ids, **kwargs)
+
+
 def test_resolve_brands_by_handle_or_id(shop):
-    assert resolve_brands(shop, ["@SHOPCO", "shop:@shopco_help"]) == _id("@shopco", "@shopco_help")
-    assert resolve_brands(shop, ["shopco", "ShopCo"]) == _id("@shopco")
+    assert resolve_brands(shop.engine, ["@SHOPCO", "shop:@shopco_help"]) == _id("@shopco", "@shopco_help")
+    assert resolve_brands(shop.engine, ["shopco", "ShopCo"]) == _id("@shopco")
     with pytest.raises(WhuffieError, match=r"brand 'shopko' matches no actor.*close handles: ShopCo"):
-        resolve_brands(shop, ["shopko"])
+        resolve_brands(shop.engine, ["shopko"])
     with pytest.raises(WhuffieError, match="no brand given"):
-        resolve_brands(shop, [])
+        resolve_brands(shop.engine, [])
 
 
 def test_inbound_answered_and_response_times(shop):
-    result = inbox(shop, ["ShopCo", "ShopCo_Help"])
+    result = _inbox(shop, ["ShopCo", "ShopCo_Help"])
     rows = {r["message_id"]: r for r in result.inbound.to_pylist()}
     # m14 (a reply to ann), m7 (carol replying to herself) and m13 (a reshare) are not inbound.
     assert sorted(rows) == sorted(_id("m2", "m4", "m6", "m15", "m16"))
@@ -113,7 +119,7 @@ def test_unanswered_priority_combines_influence_and_negativity(shop):
                       "sentiment": ["negative", "negative", "positive"], "score": [-0.4, -0.6, 0.5]})
     influence = pa.table({"actor_id": _id("@dave", "@bob", "@ann", "@gina"),
                           "pagerank": [0.1, 0.3, 0.5, 0.9], "audience": [10, None, 30, 400]})
-    result = inbox(shop, ["ShopCo", "ShopCo_Help"], voice=voice, influence=influence)
+    result = _inbox(shop, ["ShopCo", "ShopCo_Help"], voice=voice, influence=influence)
     u = {r["message_id"]: r for r in result.unanswered.to_pylist()}
     # cume_dist of pagerank: dave 1/4, gina 4/4; priority = (carry + max(0, -score)) / 2.
     assert u["shop:m15"]["priority"] == pytest.approx((0.25 + 0.6) / 2)
@@ -123,13 +129,13 @@ def test_unanswered_priority_combines_influence_and_negativity(shop):
     assert (u["shop:m15"]["sentiment"], u["shop:m15"]["score"]) == ("negative", pytest.approx(-0.6))
     # More negative: dave overtakes gina ((0.25 + 0.9) / 2 > 0.5).
     voice = voice.set_column(2, "score", pa.array([-0.4, -0.9, 0.5]))
-    result = inbox(shop, ["ShopCo", "ShopCo_Help"], voice=voice, influence=influence)
+    result = _inbox(shop, ["ShopCo", "ShopCo_Help"], voice=voice, influence=influence)
     assert result.unanswered.column("message_id").to_pylist() == _id("m15", "m16")
 
 
 def test_outbound_counts_rates_and_silent_posts(shop):
     shop.con.execute("UPDATE actors SET followers = 2000 WHERE actor_id = 'shop:@shopco'")
-    result = inbox(shop, ["ShopCo"])
+    result = _inbox(shop, ["ShopCo"])
     rows = {r["message_id"]: r for r in result.outbound.to_pylist()}
     assert sorted(rows) == sorted(_id("m1", "m9", "m10"))  # m3, m8, m12 are replies
     got = {k: (r["replies"], r["reshares"], r["likes"], r["started_conversation"]) for k, r in rows.items()}
@@ -147,15 +153,20 @@ def test_outbound_counts_rates_and_silent_posts(shop):
 
 
 def test_since_until_window(shop):
-    result = inbox(shop, ["ShopCo", "ShopCo_Help"],
-                   since=datetime(2024, 3, 1, 10), until=datetime(2024, 3, 1, 15))
+    result = _inbox(shop, ["ShopCo", "ShopCo_Help"],
+                    since=datetime(2024, 3, 1, 10), until=datetime(2024, 3, 1, 15))
     assert result.inbound.column("message_id").to_pylist() == _id("m4", "m6")
     assert result.outbound.column("message_id").to_pylist() == _id("m9", "m10")
+    # The library call: the same window, saved as tables inbox_inbound and inbox_outbound.
+    saved = shop.inbox("ShopCo,ShopCo_Help", since="2024-03-01T10:00", until="2024-03-01T15:00")
+    assert saved.to_arrow("inbox_inbound").column("message_id").to_pylist() == _id("m4", "m6")
+    assert saved.to_arrow("inbox_outbound").column("message_id").to_pylist() == _id("m9", "m10")
+    assert saved.params["brands"] == _id("@shopco", "@shopco_help")
 
 
 def test_bad_voice_table_is_refused(shop):
     with pytest.raises(WhuffieError, match="voice table lacks column"):
-        inbox(shop, ["ShopCo"], voice=pa.table({"message_id": ["shop:m2"]}))
+        _inbox(shop, ["ShopCo"], voice=pa.table({"message_id": ["shop:m2"]}))
 
 
 # -- real threads ---------------------------------------------------------------------------
@@ -164,7 +175,7 @@ def test_bad_voice_table_is_refused(shop):
 def test_mastodon_reply_thread(shared, store):
     path = shared / "formats/mastodon_api_json/context_109294719267373593_mastodon.social.json"
     store.ingest([str(path)])
-    result = inbox(store, ["austinkocher"])
+    result = _inbox(store, ["austinkocher"])
     assert result.brands == ["mastodon:austinkocher@mastodon.social"]
     # Independently: the 59 descendants; the root's author is account 109246333737365889.
     statuses = json.loads(path.read_text())["descendants"]
@@ -201,7 +212,7 @@ def test_mastodon_account_outbound(shared, store):
         if s["in_reply_to_id"]:
             own_replies[s["in_reply_to_id"]] = own_replies.get(s["in_reply_to_id"], 0) + 1
     silent = {s["id"] for s in posts if s["replies_count"] <= own_replies.get(s["id"], 0)}
-    result = inbox(store, ["@schochastics@fosstodon.org"])
+    result = _inbox(store, ["@schochastics@fosstodon.org"])
     assert (len(posts), len(silent)) == (47, 19)
     assert (result.summary["posts"], result.summary["silent"]) == (len(posts), len(silent))
     assert {m.rsplit("/", 1)[1] for m in result.silent.column("message_id").to_pylist()} == silent
@@ -219,7 +230,7 @@ def test_discourse_forum_answers(shared, store):
     """A forum where the brand (AskCI's vsoch) answers questions in threads."""
     folder = shared / "formats/discourse_topic_json/topics"
     store.ingest([str(folder)])
-    result = inbox(store, ["vsoch"])
+    result = _inbox(store, ["vsoch"])
     # Independently, from the topic files: a post's parent is its reply_to_post_number, else the
     # first post (a linear reply), none for the first post and for small actions (post_type 3);
     # a mention is an <a class="mention" href="/u/vsoch"> of a user seen in the topic.
@@ -271,4 +282,4 @@ def test_rumoureval_threads_have_no_authors(shared, store):
     # declared, and the error says so rather than returning an empty inbox.
     store.ingest([str(shared / "rumoureval2017" / "traindev")])
     with pytest.raises(WhuffieError, match="the store has no handles"):
-        inbox(store, ["MichaelSkolnik"])
+        _inbox(store, ["MichaelSkolnik"])

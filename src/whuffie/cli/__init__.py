@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import typer
 
-from whuffie import __version__
 from whuffie.cli import demo, efluentials, export, influence, ingest, spread, store, voice
 from whuffie.cli.map import map_command
 from whuffie.cli.niches import niches
+from whuffie.version import __version__
 
 app = typer.Typer(
     name="whuffie",
@@ -41,6 +41,8 @@ app.command()(ingest.ingest)
 app.command()(store.status)
 app.command()(store.quarantine)
 app.command()(store.imports)
+app.command()(store.runs)
+app.command()(store.sql)
 app.command()(ingest.formats)
 app.command()(demo.demo)
 app.command()(demo.report)

@@ -13,9 +13,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from whuffie.api import Result, Store
 from whuffie.errors import WhuffieError
 from whuffie.report.tables import to_json, write_csv
-from whuffie.store.store import Store, default_path
+from whuffie.store.store import default_path
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -33,6 +34,8 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Print a JSON array of flat objects, one per row.")
 ]
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")]
+FreshOption = Annotated[bool, typer.Option(
+    "--fresh", help="Compute again even when the store holds a run of the same request on the same data.")]
 
 
 @contextmanager
@@ -48,9 +51,23 @@ def reported_errors() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def open_store(db: Path | None, read_only: bool = False) -> Store:
-    """Open the store named by ``--db`` (or the default)."""
-    return Store(db if db is not None else default_path(), read_only=read_only)
+def open_store(db: Path | None, read_only: bool = False, analysis: bool = False) -> Store:
+    """Open the store named by ``--db`` (or the default).
+
+    ``analysis=True`` opens it read-only and takes the write lock only when a new run must be
+    saved: listing a saved run does not lock out a notebook or another command reading the store.
+    """
+    path = db if db is not None else default_path()
+    if analysis:
+        return Store(path, read_only=True, writable_on_demand=True)
+    return Store(path, read_only=read_only)
+
+
+def noted(result: Result) -> Result:
+    """Print a result's note (e.g. why it could not be saved) on stderr; return the result."""
+    if result.note:
+        err_console.print(f"Note: {result.note}.", markup=False, soft_wrap=True)
+    return result
 
 
 def emit(

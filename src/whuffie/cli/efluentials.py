@@ -1,22 +1,28 @@
 """``whuffie efluentials`` and ``whuffie pyramid``: who matters most, and who is climbing.
 
-``efluentials`` computes PageRank afresh on the graph the filters describe
-rather than reusing the latest ``influence`` run: a run made with other filters,
-seeds or data would silently explain the wrong graph, and PageRank alone takes
-a fraction of a second on polblogs' 19,017 edges (the other influence measures,
-which the e-fluentials do not need, are left out).
+``efluentials`` reads PageRank from the influence run of the same graph (``store.influence``, which
+reuses a saved run of the same filters on the same data, or makes one), never from a run made with
+other filters.
 """
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-import pyarrow as pa
 import typer
 
-from whuffie.cli.common import CsvOption, DbOption, JsonOption, console, emit, open_store, reported_errors
+from whuffie.cli.common import (
+    CsvOption,
+    DbOption,
+    FreshOption,
+    JsonOption,
+    console,
+    emit,
+    noted,
+    open_store,
+    reported_errors,
+)
 from whuffie.cli.graphopts import (
     KindsOption,
     MinWeightOption,
@@ -26,8 +32,6 @@ from whuffie.cli.graphopts import (
     WeightsOption,
     graph_spec,
 )
-from whuffie.errors import WhuffieError
-from whuffie.graph.build import GraphSpec, _arrow, interactions_filter
 
 TopOption = Annotated[int, typer.Option("--top", help="Rows to show (all with --json/--csv and --all).",
                                         min=1)]
@@ -54,17 +58,24 @@ def efluentials(
                            "rank) instead of the e-fluentials.")] = False,
     top: TopOption = 20,
     show_all: Annotated[bool, typer.Option("--all", help="Show every e-fluential.")] = False,
+    fresh: FreshOption = False,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """List the e-fluentials (the top share by PageRank) and who recognises each of them."""
     with reported_errors():
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
-        with open_store(db) as store:
-            run, graph, result, handles = run_efluentials(store, spec, damping, share, recognisers)
+        with open_store(db, analysis=True) as store:
+            result = noted(store.efluentials(spec, damping=damping, share=share, recognisers=recognisers,
+                                             fresh=fresh))
+            table, evidence_table = result["efluentials"], result["efluential_recognisers"]
+            shown = table.column("actor_id").to_pylist() + (
+                evidence_table.column("recogniser").to_pylist() if evidence else [])
+            handles = store.handles(sorted(set(shown)))
+        run = result.run_id
         everything = as_json or as_csv or show_all
         if evidence:
-            rows = result.recognisers.to_pylist()
+            rows = evidence_table.to_pylist()
             rows = [r for r in rows if r["position"] <= recognisers]
             for r in rows:
                 r["actor"] = r.pop("actor_id")
@@ -79,56 +90,25 @@ def efluentials(
                  as_json=as_json, as_csv=as_csv,
                  title=f"Recognisers of the e-fluentials (run {run})")
             return
-        rows = result.table.to_pylist()
+        rows = table.to_pylist()
         if not everything:
             rows = rows[:top]
         for r in rows:
             r["actor"] = r.pop("actor_id")
             r["handle"] = handles.get(r["actor"])
-        columns = ["actor", "handle", *[c for c in result.table.column_names if c != "actor_id"]]
+        columns = ["actor", "handle", *[c for c in table.column_names if c != "actor_id"]]
         if not (as_json or as_csv):
             columns = ["rank", "handle", "actor", "recognisers", "efluential_recognisers",
                        "recognised_share", "pagerank_share"]
         emit(rows, columns, as_json=as_json, as_csv=as_csv,
-             title=f"E-fluentials (run {run}): the top {share:.0%} of {graph.n:,} actors by PageRank, "
-                   f"{result.table.num_rows:,} actors")
+             title=f"E-fluentials (run {run}): the top {share:.0%} of {result.summary['actors']:,} actors "
+                   f"by PageRank, {table.num_rows:,} actors")
         if not (as_json or as_csv):
             console.print("recognised_share = share of the attention received that comes from "
                           "e-fluentials; pagerank_share = share of the PageRank that flows from them\n",
                           markup=False)
             for r in rows:
                 console.print(f"{r['rank']}. {r['handle'] or r['actor']}: {r['explanation']}", markup=False)
-
-
-def run_efluentials(store, spec: GraphSpec, damping: float = 0.85, share: float = 0.10,
-                    recognisers: int = 5):
-    """Find, explain and save the e-fluentials of a store's graph.
-
-    Returns (run id, graph, result, handles by actor id).
-    """
-    from whuffie.graph.build import build_graph
-    from whuffie.influence.efluentials import efluentials as find_efluentials
-    from whuffie.influence.measures import rank_of
-    from whuffie.influence.rank import pagerank
-    from whuffie.store.results import save_run
-
-    started = time.perf_counter()
-    graph = build_graph(store, spec)
-    if graph.m == 0:
-        raise WhuffieError(f"no interaction in {store.path} matches these filters; "
-                           "see 'whuffie status' for what the store holds")
-    # PageRank and its rank are all the e-fluentials need (audience and coreness are not).
-    pr = pagerank(graph, damping=damping)
-    influence = pa.table({"actor_id": pa.array(graph.nodes.tolist(), pa.string()),
-                          "rank": rank_of(pr), "pagerank": pr})
-    handles = _handles(store, graph.nodes.tolist())
-    result = find_efluentials(graph, influence, share=share, top_recognisers=recognisers,
-                              labels=handles, damping=damping)
-    run = save_run(store, "efluentials",
-                   {"efluentials": result.table, "efluential_recognisers": result.recognisers},
-                   {"graph": spec.as_dict(), "damping": damping, "share": share,
-                    "recognisers": recognisers}, started=started)
-    return run, graph, result, handles
 
 
 def pyramid(
@@ -159,6 +139,7 @@ def pyramid(
         "--matrix", help="List the migration matrix of every pair of consecutive windows.")] = False,
     moves: Annotated[bool, typer.Option(
         "--moves", help="List who moved up, down, arrived or left between consecutive windows.")] = False,
+    fresh: FreshOption = False,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
@@ -178,15 +159,18 @@ def pyramid(
         params = PyramidParams(expert_share=expert_share, active_share=active_share,
                                min_activity=min_activity, min_recognition=min_recognition,
                                min_expert_recognition=min_expert_recognition)
-        with open_store(db) as store:
-            run, result = run_pyramid(store, spec, window, params)
-            handles = _handles(store, result.moves.column("actor_id").to_pylist()) if moves else {}
+        with open_store(db, analysis=True) as store:
+            found = noted(store.pyramid(spec, window=window, params=params, fresh=fresh))
+            handles = store.handles(found["pyramid_moves"].column("actor_id").to_pylist()) if moves else {}
+        run = found.run_id
+        counts_table, migration, moves_table = (found["pyramid_counts"], found["pyramid_migration"],
+                                                found["pyramid_moves"])
 
         if moves:
             rows = [{"window": _day(r["window_start"]), "previous": _day(r["previous_start"]),
                      "actor": r["actor_id"], "handle": handles.get(r["actor_id"]),
                      "from": r["from_level"], "to": r["to_level"], "move": r["move"]}
-                    for r in result.moves.to_pylist()]
+                    for r in moves_table.to_pylist()]
             emit(rows, ["window", "previous", "actor", "handle", "from", "to", "move"],
                  as_json=as_json, as_csv=as_csv, title=f"Moves on the pyramid (run {run})",
                  empty="No one moved.")
@@ -194,7 +178,7 @@ def pyramid(
         if matrix:
             rows = [{"window": _day(r["window_start"]), "previous": _day(r["previous_start"]),
                      "from": r["from_level"], "to": r["to_level"], "actors": r["actors"]}
-                    for r in result.migration.to_pylist()]
+                    for r in migration.to_pylist()]
             if as_json or as_csv:
                 emit(rows, ["window", "previous", "from", "to", "actors"], as_json=as_json,
                      as_csv=as_csv)
@@ -202,7 +186,7 @@ def pyramid(
                 for pair in sorted({(r["previous"], r["window"]) for r in rows}):
                     _print_matrix([r for r in rows if (r["previous"], r["window"]) == pair], *pair)
             return
-        counts = result.counts.to_pylist()
+        counts = counts_table.to_pylist()
         rows = [{"window": _day(r["window_start"]), "window_end": _day(window_end(r["window_start"], window)),
                  "previous": _day(r["previous_start"]),
                  **{k: v for k, v in r.items() if k not in ("window_start", "previous_start")}}
@@ -218,88 +202,12 @@ def pyramid(
         emit(rows, columns, as_json=as_json, as_csv=as_csv,
              title=f"Influence pyramid by {window} (run {run})")
         if not (as_json or as_csv) and len(rows) > 1:
-            last = _day(result.counts.column("window_start")[-1].as_py())
+            last = _day(counts_table.column("window_start")[-1].as_py())
             matrix_rows = [{"window": _day(r["window_start"]), "previous": _day(r["previous_start"]),
                             "from": r["from_level"], "to": r["to_level"], "actors": r["actors"]}
-                           for r in result.migration.to_pylist()]
+                           for r in migration.to_pylist()]
             pair = [r for r in matrix_rows if r["window"] == last]
             _print_matrix(pair, pair[0]["previous"], last)
-
-
-def run_pyramid(store, spec: GraphSpec, window: str, params):
-    """Place actors on the pyramid window by window and save the run; return (run id, result)."""
-    from whuffie.influence.pyramid import pyramid as migrations
-    from whuffie.influence.pyramid import pyramid_levels, window_starts
-    from whuffie.store.results import save_run
-
-    started = time.perf_counter()
-    table = window_table(store, spec, window)
-    if table.num_rows == 0:
-        raise WhuffieError(f"no dated message or interaction in {store.path} matches these "
-                           "filters; the pyramid needs times (edge lists have none)")
-    levels = pyramid_levels(table, params)
-    starts = table.column("window_start").to_pylist()
-    result = migrations(levels, window_starts(min(starts), max(starts), window))
-    run = save_run(store, "pyramid", {
-        "pyramid_levels": levels, "pyramid_counts": result.counts,
-        "pyramid_migration": result.migration, "pyramid_moves": result.moves,
-    }, {"graph": spec.as_dict(), "window": window, **params.as_dict()}, started=started)
-    return run, result
-
-
-def window_table(store, spec: GraphSpec, unit: str) -> pa.Table:
-    """Activity and recognition of every actor in every window: the input of the pyramid.
-
-    Activity counts the messages each actor wrote in the window (stubs left
-    out); recognition sums the weighted interactions each actor received in it,
-    with the kind weights, negative-rating and self-loop rules of
-    :func:`~whuffie.graph.build.build_graph`. Undated rows have no window and
-    are left out.
-
-    Examples
-    --------
-    >>> import whuffie
-    >>> with whuffie.open(":memory:") as store:
-    ...     window_table(store, GraphSpec(), "week").column_names
-    ['window_start', 'actor_id', 'activity', 'recognition']
-    """
-    where, params = interactions_filter(spec)
-    weights = spec.as_dict()["weights"]
-    case = " ".join(f"WHEN '{k}' THEN {float(w)!r}" for k, w in sorted(weights.items()))
-    msg_where = ["NOT is_stub", "actor_id IS NOT NULL", "created_at IS NOT NULL"]
-    msg_params: list[Any] = []
-    if spec.platforms is not None:
-        msg_where.append("platform IN (SELECT unnest(?))")
-        msg_params.append(list(spec.platforms))
-    if spec.since is not None:
-        msg_where.append("created_at >= ?")
-        msg_params.append(spec.since)
-    if spec.until is not None:
-        msg_where.append("created_at < ?")
-        msg_params.append(spec.until)
-    return _arrow(store.con.sql(
-        f"""WITH a AS (
-                SELECT date_trunc('{unit}', created_at) AS window_start, actor_id, count(*) AS activity
-                  FROM messages WHERE {' AND '.join(msg_where)} GROUP BY ALL),
-            r AS (
-                SELECT date_trunc('{unit}', created_at) AS window_start, target AS actor_id,
-                       sum(weight * CASE kind {case} ELSE 1.0 END) AS recognition
-                  FROM interactions WHERE {where} AND created_at IS NOT NULL GROUP BY ALL)
-            SELECT CAST(window_start AS TIMESTAMP) AS window_start, actor_id,
-                   CAST(coalesce(activity, 0) AS BIGINT) AS activity,
-                   CAST(coalesce(recognition, 0) AS DOUBLE) AS recognition
-              FROM a FULL JOIN r USING (window_start, actor_id)
-             ORDER BY window_start, actor_id""",
-        params=[*msg_params, *params],
-    ))
-
-
-def _handles(store, actors: list[str]) -> dict[str, str]:
-    if not actors:
-        return {}
-    return dict(store.con.execute(
-        "SELECT actor_id, handle FROM actors WHERE handle IS NOT NULL "
-        "AND actor_id IN (SELECT unnest(?))", [actors]).fetchall())
 
 
 def _day(moment: datetime | None) -> str | None:

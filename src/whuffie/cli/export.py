@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from whuffie.cli.common import CsvOption, DbOption, JsonOption, console, emit, open_store, reported_errors
+from whuffie.cli.common import (
+    CsvOption,
+    DbOption,
+    JsonOption,
+    console,
+    emit,
+    noted,
+    open_store,
+    reported_errors,
+)
 from whuffie.cli.graphopts import (
     KindsOption,
     MinWeightOption,
@@ -16,6 +25,7 @@ from whuffie.cli.graphopts import (
     UntilOption,
     WeightsOption,
     graph_spec,
+    split_list,
 )
 
 
@@ -26,7 +36,8 @@ def export(
         show_default=False)],
     fmt: Annotated[str | None, typer.Option(
         "--format", "-f", help="gexf (Gephi, with a timeline), graphml, csv (Gephi's spreadsheet "
-                               "import) or parquet. Default: from the suffix of --out.",
+                               "import), parquet, or parquet-store (every table of the store, one "
+                               "Parquet file each, for R and pandas). Default: from the suffix of --out.",
         show_default=False)] = None,
     db: DbOption = None,
     kinds: KindsOption = None,
@@ -40,21 +51,25 @@ def export(
                                  "store has no influence run yet (the latest run is always added "
                                  "when there is one).")] = False,
 ) -> None:
-    """Write the attention graph with node and edge attributes for Gephi, GraphML tools or dataframes."""
-    from whuffie.report.export import export_graph
-
+    """Write the attention graph for Gephi, GraphML tools or dataframes (or every table as Parquet)."""
     with reported_errors():
-        spec = graph_spec(kinds, weights, since, until, platform, min_weight)
-        # A read-only store is enough unless influence may have to be measured and recorded.
-        with open_store(db, read_only=not with_influence) as store:
-            done = export_graph(store, out, fmt, spec, with_influence=with_influence)
+        store_wide = (fmt or "").lower() == "parquet-store"
+        spec = None if store_wide else graph_spec(kinds, weights, since, until, platform, min_weight)
+        # Reading is enough unless influence has to be measured and recorded.
+        with open_store(db, analysis=True) as store:
+            done = noted(store.export(out, fmt, spec, with_influence=with_influence))
         where = ", ".join(str(p) for p in done.paths)
-        console.print(f"Wrote {done.nodes:,} nodes and {done.edges:,} edges to {where} "
-                      f"({done.format}{', with times' if done.dynamic else ''}) in {done.seconds:.1f} s.",
-                      markup=False)
-        if done.influence_run is not None:
-            how = "measured now" if done.influence_computed else "latest"
-            console.print(f"Influence columns from run {done.influence_run} ({how}).", markup=False)
+        s = done.summary
+        if store_wide:
+            console.print(f"Wrote {s['tables']:,} tables as Parquet files to {out} in {s['seconds']:.1f} s.",
+                          markup=False)
+            return
+        console.print(f"Wrote {s['nodes']:,} nodes and {s['edges']:,} edges to {where} "
+                      f"({done.params['format']}{', with times' if s['dynamic'] else ''}) in "
+                      f"{s['seconds']:.1f} s.", markup=False)
+        if s["influence_run"] is not None:
+            how = "measured now" if s["influence_computed"] else "latest"
+            console.print(f"Influence columns from run {s['influence_run']} ({how}).", markup=False)
 
 
 def why(
@@ -73,25 +88,25 @@ def why(
     as_csv: CsvOption = False,
 ) -> None:
     """List the evidence behind A -> B: every reply, mention, vote... from A to B, with the messages."""
-    from whuffie.report.export import EVIDENCE_COLUMNS, evidence
+    from whuffie.graph.evidence import EVIDENCE_COLUMNS
 
     with reported_errors():
         if since and until and since >= until:
             raise typer.BadParameter(f"--since {since} is not before --until {until}")
         with open_store(db, read_only=True) as store:
-            wanted = [k.strip() for k in kinds.split(",") if k.strip()] if kinds else None
-            found = evidence(store, source, target, both=both, limit=limit, kinds=wanted or None,
-                             since=since, until=until)
+            result = store.why(source, target, both=both, limit=limit, kinds=split_list(kinds), since=since,
+                               until=until)
+        rows, total = result.to_arrow().to_pylist(), result.summary["total"]
         if as_json or as_csv:
-            emit(found.rows, EVIDENCE_COLUMNS, as_json=as_json, as_csv=as_csv)
+            emit(rows, EVIDENCE_COLUMNS, as_json=as_json, as_csv=as_csv)
             return
         columns = ["time", "kind", *(["actor", "target"] if both else []), "message", "weight", "value",
                    "excerpt"]
-        if all(r["value"] is None for r in found.rows):
+        if all(r["value"] is None for r in rows):
             columns.remove("value")
         arrow = "<->" if both else "->"
-        emit(found.rows, columns, as_json=False, as_csv=False,
-             title=f"Why {source} {arrow} {target}: {found.total:,} interaction(s)")
-        if found.total > len(found.rows):
-            console.print(f"Showing the first {len(found.rows):,} of {found.total:,}; "
+        emit(rows, columns, as_json=False, as_csv=False,
+             title=f"Why {source} {arrow} {target}: {total:,} interaction(s)")
+        if total > len(rows):
+            console.print(f"Showing the first {len(rows):,} of {total:,}; "
                           "raise --limit to see more.", markup=False)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
-import numpy as np
 import typer
 
-from whuffie.cli.common import CsvOption, DbOption, JsonOption, console, emit, open_store, reported_errors
+from whuffie.cli.common import (
+    CsvOption,
+    DbOption,
+    FreshOption,
+    JsonOption,
+    console,
+    emit,
+    noted,
+    open_store,
+    reported_errors,
+)
 from whuffie.cli.graphopts import (
     KindsOption,
     MinWeightOption,
@@ -17,40 +25,11 @@ from whuffie.cli.graphopts import (
     UntilOption,
     WeightsOption,
     graph_spec,
+    split_list,
 )
-from whuffie.errors import WhuffieError
 
 TopOption = Annotated[int, typer.Option("--top", help="Rows to show (all with --json/--csv and --all).",
                                         min=1)]
-
-
-def run_influence(store, spec, damping: float = 0.85, seeds: str | None = None, seed: int = 0):
-    """Measure and save every actor's influence (niche ranks included); return (run, graph, table)."""
-    from whuffie.graph.activity import actor_activity
-    from whuffie.graph.build import build_graph
-    from whuffie.influence.measures import InfluenceParams, measure_influence
-    from whuffie.niches.leiden import detect_niches
-    from whuffie.store.results import save_run
-
-    started = time.perf_counter()
-    graph = build_graph(store, spec)
-    if graph.m == 0:
-        raise WhuffieError(f"no interaction in {store.path} matches these filters; "
-                           "see 'whuffie status' for what the store holds")
-    personalization = None
-    if seeds:
-        personalization = np.zeros(graph.n)
-        for actor in (s.strip() for s in seeds.split(",") if s.strip()):
-            personalization[graph.node(actor)] = 1.0
-    params = InfluenceParams(damping=damping)
-    niches = detect_niches(graph, seed=seed)
-    table = measure_influence(graph, actor_activity(store, graph), params, personalization,
-                              niches=niches)
-    run = save_run(store, "influence", {"influence": table},
-                   {"graph": spec.as_dict(), **params.as_dict(), "seeds": seeds,
-                    "niches": {"method": "modularity", "seed": seed}},
-                   seed=seed, started=started)
-    return run, graph, table
 
 
 def influence(
@@ -71,14 +50,17 @@ def influence(
                                            "inside each niche.")] = 0,
     top: TopOption = 20,
     show_all: Annotated[bool, typer.Option("--all", help="Show every actor.")] = False,
+    fresh: FreshOption = False,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """Rank actors by recursive influence: who you impress, and who they impress."""
     with reported_errors():
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
-        with open_store(db) as store:
-            run, graph, table = run_influence(store, spec, damping, seeds, seed)
+        with open_store(db, analysis=True) as store:
+            result = noted(store.influence(spec, damping=damping, seeds=split_list(seeds), seed=seed,
+                                           fresh=fresh))
+            table = result.to_arrow()
             handles = store.handles(
                 table.column("actor_id").to_pylist()[: None if (as_json or as_csv or show_all) else top])
         rows = table.to_pylist()
@@ -92,7 +74,8 @@ def influence(
         emit(rows, columns if not (as_json or as_csv) else ["actor", "handle", *[
             c for c in table.column_names if c != "actor_id"]],
              as_json=as_json, as_csv=as_csv,
-             title=f"Influence (run {run}: {graph.n:,} actors, {graph.m:,} edges)")
+             title=f"Influence (run {result.run_id}: {result.summary['actors']:,} actors, "
+                   f"{result.summary['edges']:,} edges)")
         if not (as_json or as_csv):
             exact = rows[0]["audience_exact"] if rows else True
             console.print("audience = distinct people within two attention hops"

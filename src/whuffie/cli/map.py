@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from whuffie.cli.common import DbOption, console, open_store, reported_errors
+from whuffie.cli.common import DbOption, console, noted, open_store, reported_errors
 from whuffie.cli.graphopts import (
     KindsOption,
     MinWeightOption,
@@ -42,17 +42,15 @@ def map_command(
 ) -> None:
     """Draw the map of who matters: size = influence, colour = niche; opens offline, from file://.
 
-    Colours are niches (whuffie.niches), or weakly connected components in a
-    build without niche detection.
+    Influence and niches come from the influence run of the same graph (made when missing).
     """
-    from whuffie.report.map import write_store_map
-
     with reported_errors():
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
         started = time.perf_counter()
-        with open_store(db, read_only=True) as store:
-            done = write_store_map(store, out, spec, seed=seed, max_nodes=max_nodes, max_edges=max_edges,
-                                   title=title)
-        console.print(f"Wrote {done.path} (map of {done.shown:,} of {done.actors:,} actors, "
-                      f"{done.groups:,} {done.kind}s, {time.perf_counter() - started:.1f} s)",
+        with open_store(db, analysis=True) as store:
+            done = noted(store.map(out, spec, seed=seed, max_nodes=max_nodes, max_edges=max_edges,
+                                   title=title))
+        s = done.summary
+        console.print(f"Wrote {done.path} (map of {s['shown']:,} of {s['actors']:,} actors, "
+                      f"{s['niches']:,} {s['kind']}s, {time.perf_counter() - started:.1f} s)",
                       markup=False, soft_wrap=True)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from whuffie.cli.common import CsvOption, DbOption, JsonOption, console, emit, open_store, reported_errors
+from whuffie.cli.common import (
+    CsvOption,
+    DbOption,
+    FreshOption,
+    JsonOption,
+    console,
+    emit,
+    noted,
+    open_store,
+    reported_errors,
+)
 from whuffie.cli.graphopts import (
     KindsOption,
     MinWeightOption,
@@ -20,60 +29,8 @@ from whuffie.cli.graphopts import (
 from whuffie.errors import WhuffieError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
 
-    from whuffie.graph.build import Graph, GraphSpec
-    from whuffie.store.store import Store
-
-#: Messages tokenised at once when counting the words of each actor.
-_TEXT_BATCH = 200_000
-
-
-def _messages_filter(spec: GraphSpec, alias: str = "") -> tuple[str, list[Any]]:
-    """The messages written in the graph's window and platforms (stubs excluded)."""
-    p = f"{alias}." if alias else ""
-    where = [f"NOT {p}is_stub", f"{p}actor_id IS NOT NULL"]
-    params: list[Any] = []
-    if spec.platforms is not None:
-        where.append(f"{p}platform IN (SELECT unnest(?))")
-        params.append(list(spec.platforms))
-    if spec.since is not None:
-        where.append(f"{p}created_at >= ?")
-        params.append(spec.since)
-    if spec.until is not None:
-        where.append(f"{p}created_at < ?")
-        params.append(spec.until)
-    return " AND ".join(where), params
-
-
-def _inputs(store: Store, spec: GraphSpec) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """Tags per actor, words per actor and messages per actor and week, from the store."""
-    import pyarrow as pa
-
-    from whuffie.niches.profile import term_counts
-
-    where, params = _messages_filter(spec, "m")
-    tags = store.con.sql(
-        f"SELECT m.actor_id, lower(t.tag) AS tag, count(*) AS n FROM tags t "
-        f"JOIN messages m ON m.message_id = t.message_id WHERE {where} GROUP BY ALL",
-        params=params).to_arrow_table()
-    times = store.con.sql(
-        f"SELECT m.actor_id, date_trunc('week', m.created_at) AS created_at, count(*) AS n "
-        f"FROM messages m WHERE {where} AND m.created_at IS NOT NULL GROUP BY ALL",
-        params=params).to_arrow_table()
-    reader = store.con.sql(
-        f"SELECT m.actor_id, coalesce(m.title || ' ', '') || coalesce(m.text, '') AS text "
-        f"FROM messages m WHERE {where} AND (m.text IS NOT NULL OR m.title IS NOT NULL)",
-        params=params).to_arrow_reader(_TEXT_BATCH)
-    # Batches keep the memory of tokenising a large store bounded; the profile sums repeats.
-    parts = [term_counts(pa.Table.from_batches([batch])) for batch in reader if batch.num_rows]
-    terms = (pa.concat_tables(parts) if parts else
-             pa.table({"actor_id": pa.array([], pa.string()), "term": pa.array([], pa.string()),
-                       "n": pa.array([], pa.int64())}))
-    return tags, terms, times
-
-
-
+    pass
 
 def _joined(values: list[Any] | None) -> str | None:
     return None if values is None else ", ".join(str(v) for v in values)
@@ -106,6 +63,7 @@ def niches(
     members: Annotated[int | None, typer.Option(
         "--members", min=0, help="List the members of this niche, with their bridging, instead of "
                                  "the niches.", show_default=False)] = None,
+    fresh: FreshOption = False,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
@@ -119,53 +77,31 @@ def niches(
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
         params = NicheParams(method=method, resolution=resolution, seed=seed, samples=samples,
                              threads=threads)
-        with open_store(db) as store:
-            run, graph, result = run_niches(store, spec, params)
-            if members is not None and members >= result.niches.num_rows:
+        with open_store(db, analysis=True) as store:
+            result = noted(store.niches(spec, params=params, fresh=fresh))
+            table = result["niches"]
+            if members is not None and members >= table.num_rows:
                 raise WhuffieError(f"there is no niche {members}: niches go from 0 (the largest) to "
-                                   f"{result.niches.num_rows - 1}")
+                                   f"{table.num_rows - 1}")
             limit = None if (as_json or as_csv) else top
             if members is None:
-                rows = result.niches.slice(0, limit).to_pylist()
+                rows = table.slice(0, limit).to_pylist()
                 handles = store.handles(sorted({a for r in rows for a in r["top_voices"]}))
             else:
-                rows = result.members.filter(
-                    result.members.column("niche").to_numpy() == members).slice(0, limit).to_pylist()
+                rows = result.evidence(members).slice(0, limit).to_pylist()
                 handles = store.handles([r["actor_id"] for r in rows])
         if members is None:
-            _print_niches(rows, handles, result, graph, run, as_json, as_csv)
+            _print_niches(rows, handles, result, as_json, as_csv)
         else:
-            _print_members(rows, handles, members, run, result.summary["betweenness_exact"],
+            _print_members(rows, handles, members, result.run_id, result.summary["betweenness_exact"],
                            as_json, as_csv)
-
-
-def run_niches(store, spec: GraphSpec, params) -> tuple[int, Graph, object]:
-    """Find, profile and save the niches of a store's graph; return (run id, graph, analysis)."""
-    from whuffie.graph.build import build_graph
-    from whuffie.niches.analysis import analyse_niches
-    from whuffie.store.results import save_run
-
-    started = time.perf_counter()
-    graph = build_graph(store, spec)
-    if graph.m == 0:
-        raise WhuffieError(f"no interaction in {store.path} matches these filters; "
-                           "see 'whuffie status' for what the store holds")
-    tags, terms, times = _inputs(store, spec)
-    result = analyse_niches(graph, params, tags=tags, terms=terms, times=times)
-    run = save_run(store, "niches", {
-        "niches": result.niches, "memberships": result.members,
-        "niche_links": result.links, "niche_activity": result.activity,
-        "niche_summary": result.summary_table(),
-    }, {"graph": spec.as_dict(), **params.as_dict(), "resolution_used": result.summary["resolution"]},
-        seed=params.seed, started=started)
-    return run, graph, result
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def _print_niches(rows, handles, result, graph: Graph, run: int, as_json: bool, as_csv: bool) -> None:
+def _print_niches(rows, handles, result, as_json: bool, as_csv: bool) -> None:
     # A terminal table shows three of each list; --json and --csv give them all.
     shown = None if (as_json or as_csv) else 3
     for r in rows:
@@ -185,7 +121,7 @@ def _print_niches(rows, handles, result, graph: Graph, run: int, as_json: bool, 
         return
     emit(rows, ["niche", "size", "share", "attention", "voices", "tags", "terms"],
          as_json=False, as_csv=False,
-         title=f"Niches (run {run}: {graph.n:,} actors, {graph.m:,} edges, {s['method']} "
+         title=f"Niches (run {result.run_id}: {s['actors']:,} actors, {s['edges']:,} edges, {s['method']} "
                f"resolution {s['resolution']:.3g}, modularity {s['modularity']:.3f})")
     console.print(
         f"{_plural(s['niches'], 'niche')}. The largest holds {s['largest_share']:.1%} of the actors; the "
@@ -195,7 +131,7 @@ def _print_niches(rows, handles, result, graph: Graph, run: int, as_json: bool, 
         f"sizes {s['gini']:.2f}.", markup=False)
     console.print("share = of actors, attention = of all attention received; voices by PageRank, "
                   "tags most used, terms most distinctive (see --json for all columns).", markup=False)
-    links = result.links.slice(0, 3).to_pylist()
+    links = result["niche_links"].slice(0, 3).to_pylist()
     if links:
         console.print("Most attention between niches: " + "; ".join(
             f"{x['niche_a']}-{x['niche_b']} {x['share']:.1%}" for x in links)

@@ -17,6 +17,7 @@ from whuffie.cli.common import (
     open_store,
     reported_errors,
 )
+from whuffie.errors import WhuffieError
 from whuffie.report.tables import to_json
 
 
@@ -77,3 +78,57 @@ def imports(db: DbOption = None, as_json: JsonOption = False, as_csv: CsvOption 
         emit(rows, ["import_id", "path", "format", "status", "read", "stored", "duplicate",
                     "quarantined", "duration_s", "sha256"],
              as_json=as_json, as_csv=as_csv, title="Imports", empty="No imports yet.")
+
+
+def runs(
+    db: DbOption = None,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="Drop the superseded runs (a newer run has the same analysis and parameters) "
+                        "that no kept run read, with their result rows.")] = False,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """List the saved analysis runs (newest last); --prune drops the superseded ones."""
+    with reported_errors():
+        with open_store(db, read_only=not prune) as store:
+            dropped = store.prune() if prune else []
+            rows = store.runs()
+        if prune:
+            console.print(f"Dropped {len(dropped):,} superseded run(s)"
+                          + (f": {', '.join(str(r) for r in dropped)}." if dropped else "."), markup=False)
+        for r in rows:
+            r["run"] = r.pop("run_id")
+            r["tables"] = ", ".join(r["tables"]) if not as_json else r["tables"]
+            r["inputs"] = (", ".join(f"{k} {v}" for k, v in r["inputs"].items() if v is not None)
+                           if not as_json else r["inputs"])
+            r["superseded_by"] = r["superseded_by"]
+        columns = ["run", "analysis", "created_at", "duration_s", "rows", "tables", "inputs", "superseded_by"]
+        if as_json or as_csv:
+            columns += ["engine", "version", "params", "prunable"]
+        emit(rows, columns, as_json=as_json, as_csv=as_csv, title="Runs", empty="No run yet.")
+
+
+def sql(
+    query: Annotated[str, typer.Argument(
+        help="A SQL query (DuckDB dialect) over the store's tables and views.", show_default=False)],
+    db: DbOption = None,
+    nl: Annotated[bool, typer.Option("--nl", help="Print one JSON object per line.")] = False,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """Run a read-only SQL query on the store (see docs/store.md for the tables) and print the rows."""
+    import duckdb
+
+    with reported_errors():
+        with open_store(db, read_only=True) as store:
+            try:
+                cur = store.con.execute(query)
+                columns = [d[0] for d in cur.description] if cur.description else []
+                rows = [dict(zip(columns, r, strict=True)) for r in cur.fetchall()] if columns else []
+            except duckdb.Error as exc:
+                raise WhuffieError(f"the query failed: {exc}") from None
+        if nl:
+            for r in rows:
+                sys.stdout.write(to_json(r) + "\n")
+            return
+        emit(rows, columns, as_json=as_json, as_csv=as_csv, title=None, empty="No rows.")

@@ -7,6 +7,8 @@ store has none.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,15 +18,16 @@ import typer
 from whuffie.cli.common import (
     CsvOption,
     DbOption,
+    FreshOption,
     JsonOption,
     console,
     emit,
     err_console,
+    noted,
     open_store,
     reported_errors,
 )
 from whuffie.cli.graphopts import PlatformOption, SinceOption, UntilOption, split_list
-from whuffie.errors import WhuffieError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -66,88 +69,28 @@ def voice_params(analyzer: str = "lexicon", model: Path | None = None, concerns:
                        since=since, until=until, workers=workers)
 
 
-def run_voice_with_progress(store: Store, params: VoiceParams) -> tuple[int, pa.Table]:
-    """Run and save the voice step with a progress bar (on stderr: stdout may be JSON or CSV)."""
+@contextmanager
+def voice_progress() -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for the voice step (on stderr: stdout may be JSON or CSV)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from whuffie.voice.analysis import run_voice
 
     with Progress(TextColumn("Listening"), BarColumn(), MofNCompleteColumn(), TextColumn("messages"),
                   TimeRemainingColumn(), console=err_console, transient=True) as bars:
         task = bars.add_task("voice", total=None)
-        run, table = run_voice(store, params,
-                               progress=lambda done, total: bars.update(task, completed=done, total=total))
-    return run, table
+        yield lambda done, total: bars.update(task, completed=done, total=total)
 
 
-def voice_table(store: Store) -> pa.Table:
-    """The newest ``voice_messages`` result, running the voice step first when there is none."""
-    from whuffie.store import results
+def voice_table(store: Store) -> tuple[pa.Table, int | None]:
+    """The newest ``voice_messages`` result and its run, running the voice step first when there is none."""
+    from whuffie.api.runner import latest
 
-    if results.latest_run(store, "voice") is None:
-        if store.read_only:
-            raise WhuffieError(f"{store.path} has no voice run yet; run 'whuffie voice' first")
+    table, run = latest(store, "voice", "voice_messages")
+    if table is None:
         err_console.print("No voice run in this store yet: running 'whuffie voice' first.", markup=False)
-        return run_voice_with_progress(store, voice_params())[1]
-    return results.load(store, "voice_messages")
-
-
-def run_buzz(store: Store, dimension: str = "tag", period: str = "day", voice: pa.Table | None = None,
-             **options: Any) -> tuple[int, Any]:
-    """Track the volume of a dimension, find its bursts and save them (the ``buzz`` run)."""
-    import time
-
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from whuffie.store.results import save_run
-    from whuffie.voice.buzz import buzz as compute_buzz
-
-    started = time.perf_counter()
-    result = compute_buzz(store, dimension, period, voice=voice, **options)
-    # Only the volumes of the keys that burst are kept: enough to draw them, not every term's series.
-    keys = pa.array(sorted(set(result.episodes.column("key").to_pylist())), pa.string())
-    volumes = result.volumes.filter(pc.is_in(result.volumes.column("key"), value_set=keys))
-    run = save_run(store, "buzz", {"buzz_episodes": result.episodes, "buzz_rising": result.rising,
-                                   "buzz_volumes": volumes},
-                   {"dimension": dimension, "period": period, **options}, started=started)
-    return run, result
-
-
-def run_inbox(store: Store, brands: list[str], voice: pa.Table | None = None, since: datetime | None = None,
-              until: datetime | None = None) -> tuple[int, Any]:
-    """The brand's inbox and outbox, saved (the ``inbox`` run)."""
-    import time
-
-    from whuffie.store import results
-    from whuffie.store.results import save_run
-    from whuffie.voice.inbox import inbox as compute_inbox
-
-    started = time.perf_counter()
-    result = compute_inbox(store, brands, voice=voice, influence=results.find(store, "influence"),
-                           since=since, until=until)
-    run = save_run(store, "inbox", {"inbox_inbound": result.inbound, "inbox_outbound": result.outbound},
-                   {"brands": brands, "since": since, "until": until, "summary": result.summary},
-                   started=started)
-    return run, result
-
-
-def run_advocates(store: Store, voice: pa.Table, brands: list[str] | None = None,
-                  topic: list[str] | None = None, min_messages: int = 2) -> tuple[int, pa.Table]:
-    """Advocates and detractors, saved (the ``advocates`` run)."""
-    import time
-
-    from whuffie.store import results
-    from whuffie.store.results import save_run
-    from whuffie.voice.advocates import advocates as compute_advocates
-
-    started = time.perf_counter()
-    table = compute_advocates(store, voice, influence=results.find(store, "influence"), brands=brands,
-                              topic=topic,
-                              min_messages=min_messages)
-    run = save_run(store, "advocates", {"advocates": table},
-                   {"brands": brands, "topic": topic, "min_messages": min_messages}, started=started)
-    return run, table
+        with voice_progress() as progress:
+            result = noted(store.voice(progress=progress))
+        return result.to_arrow(), result.run_id
+    return table, run
 
 
 def voice(
@@ -162,16 +105,17 @@ def voice(
     per_message: Annotated[bool, typer.Option(
         "--per-message", help="One row per message: language, sentiment, score, concerns.")] = False,
     top: TopOption = 20,
+    fresh: FreshOption = False,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """Language, sentiment (French, English) and concerns of every message; saved as a run."""
-    from whuffie.voice.analysis import summarise
-
     with reported_errors():
         params = voice_params(analyzer, model, concerns, platform, since, until, workers)
-        with open_store(db) as store:
-            run, table = run_voice_with_progress(store, params)
+        with open_store(db, analysis=True) as store:
+            with voice_progress() as progress:
+                result = noted(store.voice(params, progress=progress, fresh=fresh))
+            run, table = result.run_id, result.to_arrow()
             if per_message:
                 rows = _per_message_rows(store, table, None if (as_json or as_csv) else top)
         if per_message:
@@ -184,7 +128,7 @@ def voice(
             emit(rows, columns, as_json=as_json, as_csv=as_csv,
                  title=f"Voice (run {run}), the first {len(rows):,} messages")
             return
-        s = summarise(table)
+        s = result.summary
         rows = [{"what": "sentiment", "value": k, "messages": v,
                  "share": v / s["messages"] if s["messages"] else 0.0} for k, v in s["sentiment"].items()]
         rows += [{"what": "language", "value": k, "messages": v, "share": v / s["messages"]}
@@ -206,9 +150,9 @@ def _per_message_rows(store: Store, table: pa.Table, limit: int | None) -> list[
     rows = table.slice(0, limit).to_pylist() if limit else table.to_pylist()
     texts: dict[str, str] = {}
     if limit:
-        texts = dict(store.con.execute(
-            "SELECT message_id, coalesce(text, title) FROM messages WHERE message_id IN (SELECT unnest(?))",
-            [[r["message_id"] for r in rows]]).fetchall())
+        found = store.engine.messages(["message_id", "text", "title"], ids=[r["message_id"] for r in rows])
+        texts = {r["message_id"]: r["text"] if r["text"] is not None else r["title"]
+                 for r in found.to_pylist()}
     return [{"message": r["message_id"], "lang": r["lang"], "sentiment": r["sentiment"],
              "score": round(float(r["score"]), 4),
              "concerns": list(r["concerns"] or []),
@@ -222,6 +166,7 @@ def concerns(
     lexicon: Annotated[bool, typer.Option(
         "--lexicon", help="Print the concern lexicon (defaults plus --concerns files) and stop.")] = False,
     extra: ConcernsOption = None,
+    fresh: FreshOption = False,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
@@ -230,7 +175,6 @@ def concerns(
     The lexicon is YAML: ``--lexicon`` prints it, ``--concerns FILE`` adds concerns or words (the
     voice step must then run again with the same ``--concerns``).
     """
-    from whuffie.voice.analysis import concern_summary
     from whuffie.voice.concerns import ConcernLexicon
 
     with reported_errors():
@@ -246,9 +190,10 @@ def concerns(
                     for cid, entry in data.items()]
             emit(rows, list(rows[0]) if rows else ["concern"], as_json=as_json, as_csv=as_csv)
             return
-        with open_store(db) as store:
-            table = voice_table(store)
-            rows = concern_summary(store, table, lex, examples=examples)
+        with open_store(db, analysis=True) as store:
+            voice_table(store)
+            rows = noted(store.concerns(extra=[str(p) for p in extra or ()], examples=examples,
+                                        fresh=fresh)).to_arrow().to_pylist()
         emit(rows, ["concern", "label", "messages", "share", "negative", "mean_score", "authors",
                     "example", "excerpt"][: None if examples else 7],
              as_json=as_json, as_csv=as_csv, title="Concerns raised",
@@ -268,29 +213,30 @@ def buzz(
                         ] = False,
     examples: Annotated[int, typer.Option(help="Messages shown per rising key.", min=0)] = 3,
     top: TopOption = 20,
+    fresh: FreshOption = False,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """What is rising now: bursts of tags, terms, concerns or niches against their own baseline."""
-    from whuffie.voice.buzz import burst_messages
-
     if dimension not in ("tag", "term", "concern", "niche"):
         raise typer.BadParameter(f"{dimension!r} is not one of tag, term, concern, niche", param_hint="--by")
     if period not in ("hour", "day", "week", "month"):
         raise typer.BadParameter(f"{period!r} is not one of hour, day, week, month", param_hint="--period")
     with reported_errors():
-        with open_store(db) as store:
-            vt = voice_table(store) if dimension == "concern" else None
-            run, result = run_buzz(store, dimension, period, voice=vt, baseline=baseline,
-                                   threshold=threshold, min_count=min_count, recent=recent)
-            table = result.episodes if show_all else result.rising
+        with open_store(db, analysis=True) as store:
+            if dimension == "concern":
+                voice_table(store)
+            result = noted(store.buzz(dimension, period, baseline=baseline, threshold=threshold,
+                                      min_count=min_count, recent=recent, fresh=fresh))
+            run = result.run_id
+            table = result["buzz_episodes"] if show_all else result["buzz_rising"]
             rows = table.to_pylist()[: None if (as_json or as_csv) else top]
             if examples and not as_csv:
                 for r in rows:
-                    msgs = burst_messages(store, result.events, r["key"], r["start"], r["end"], period,
-                                          limit=examples).to_pylist()
+                    msgs = result.evidence(r["burst_id"]).slice(0, examples).to_pylist()
                     r["messages"] = [m["message_id"] for m in msgs]
-                    r["example"] = (msgs[0]["text"] or "")[:100] if msgs else None
+                    first = store.engine.messages(["text"], ids=r["messages"][:1]).to_pylist()
+                    r["example"] = (first[0]["text"] or "")[:100] if first else None
         columns = list(table.column_names)
         if examples and not as_csv:
             columns += ["example"] if not as_json else ["messages", "example"]
@@ -316,21 +262,21 @@ def inbox(
         "--show", help="unanswered (who is waiting for an answer), inbound, outbound or silent "
                        "(brand posts that started no conversation).")] = "unanswered",
     top: TopOption = 20,
+    fresh: FreshOption = False,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """The brand's inbox: response rate and time, who is still waiting, posts that fell flat."""
-    from whuffie.voice.inbox import resolve_brands
-
     if view not in ("unanswered", "inbound", "outbound", "silent"):
         raise typer.BadParameter(f"{view!r} is not one of unanswered, inbound, outbound, silent",
                                  param_hint="--show")
     with reported_errors():
-        with open_store(db) as store:
-            brands = resolve_brands(store, split_list(brand) or ())
-            vt = voice_table(store)
-            _run, result = run_inbox(store, brands, voice=vt, since=since, until=until)
-            table = getattr(result, view)
+        with open_store(db, analysis=True) as store:
+            voice_table(store)
+            result = noted(store.inbox(split_list(brand) or (), since=since, until=until, fresh=fresh))
+            brands = result.params["brands"]
+            table = {"unanswered": result.unanswered, "inbound": result["inbox_inbound"],
+                     "outbound": result["inbox_outbound"], "silent": result.silent}[view]
             rows = table.to_pylist()[: None if (as_json or as_csv) else top]
             _add_text(store, rows)
         for r in rows:
@@ -371,9 +317,8 @@ def _duration(seconds: float) -> str:
 
 def _add_text(store: Store, rows: list[dict[str, Any]]) -> None:
     ids = [r["message_id"] for r in rows if r.get("message_id")]
-    texts = dict(store.con.execute(
-        "SELECT message_id, coalesce(text, title) FROM messages WHERE message_id IN (SELECT unnest(?))",
-        [ids]).fetchall()) if ids else {}
+    found = store.engine.messages(["message_id", "text", "title"], ids=ids).to_pylist() if ids else []
+    texts = {r["message_id"]: r["text"] if r["text"] is not None else r["title"] for r in found}
     for r in rows:
         r["text"] = (texts.get(r.get("message_id")) or "")[:140]
 
@@ -387,20 +332,18 @@ def advocates(
     side: Annotated[str, typer.Option(help="both, advocates or detractors.")] = "both",
     min_messages: Annotated[int, typer.Option(help="Fewest messages about the brand/topic.", min=1)] = 2,
     top: TopOption = 20,
+    fresh: FreshOption = False,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """Advocates and detractors by influence and reach: the negative voices that carry furthest first."""
-    from whuffie.voice.inbox import resolve_brands
-
     if side not in ("both", "advocates", "detractors"):
         raise typer.BadParameter(f"{side!r} is not one of both, advocates, detractors", param_hint="--side")
     with reported_errors():
-        with open_store(db) as store:
-            brands = resolve_brands(store, split_list(brand) or ()) if brand else None
-            _run, table = run_advocates(store, voice_table(store), brands=brands,
-                                        topic=list(split_list(topic) or ()) or None,
-                                        min_messages=min_messages)
+        with open_store(db, analysis=True) as store:
+            voice_table(store)
+            table = noted(store.advocates(brands=split_list(brand), topic=split_list(topic),
+                                          min_messages=min_messages, fresh=fresh)).to_arrow()
         rows = table.to_pylist()
         if side != "both":
             rows = [r for r in rows if r["stance"] == side[:-1]]

@@ -27,6 +27,7 @@ from whuffie.errors import WhuffieError
 if TYPE_CHECKING:
     import scipy.sparse
 
+    from whuffie.engines.base import Engine
     from whuffie.store.store import Store
 
 #: Default weight of one interaction of each kind. Every act of attention counts
@@ -245,44 +246,44 @@ class Graph:
             spec=spec or GraphSpec(),
         )
 
+    @classmethod
+    def from_table(cls, edges: pa.Table, spec: GraphSpec | None = None) -> Graph:
+        """A graph from an edge table (``source``, ``target``, ``weight``, ``count``; pairs unique).
 
-def _arrow(result) -> pa.Table:
-    """A DuckDB relation (``con.sql(...)``) as an Arrow table, whichever DuckDB version."""
-    fetch = getattr(result, "to_arrow_table", None) or getattr(result, "arrow", None) \
-        or result.fetch_arrow_table
-    return fetch()
+        Node indices follow actor-id order; edges are sorted by (source, target) index.
+
+        Examples
+        --------
+        >>> t = pa.table({"source": ["b", "a"], "target": ["a", "c"], "weight": [1.0, 2.0],
+        ...               "count": [1, 3]})
+        >>> g = Graph.from_table(t)
+        >>> list(g.nodes), g.src.tolist(), g.dst.tolist(), g.count.tolist()
+        (['a', 'b', 'c'], [0, 1], [2, 0], [3, 1])
+        """
+        import pyarrow.compute as pc
+
+        source, target = edges.column("source"), edges.column("target")
+        nodes = pc.unique(pa.chunked_array(source.chunks + target.chunks, type=pa.string())).sort()
+        src = pc.index_in(source, value_set=nodes).to_numpy(zero_copy_only=False).astype(np.int32)
+        dst = pc.index_in(target, value_set=nodes).to_numpy(zero_copy_only=False).astype(np.int32)
+        order = np.lexsort((dst, src))
+        return cls(
+            nodes=np.array(nodes.to_pylist(), dtype=object),
+            src=src[order],
+            dst=dst[order],
+            weight=edges.column("weight").to_numpy().astype(np.float64)[order],
+            count=edges.column("count").to_numpy().astype(np.int64)[order],
+            spec=spec or GraphSpec(),
+        )
 
 
-def interactions_filter(spec: GraphSpec) -> tuple[str, list[Any]]:
-    """The SQL ``WHERE`` clause (on the ``interactions`` view) and its parameters."""
-    where = ["source IS NOT NULL", "target IS NOT NULL"]
-    params: list[Any] = []
-    if not spec.self_loops:
-        where.append("source <> target")
-    # Distrust is not attention to amplify.
-    where.append("NOT (kind = 'rating' AND coalesce(value, 0) < 0)")
-    if spec.kinds is not None:
-        where.append("kind IN (SELECT unnest(?))")
-        params.append(list(spec.kinds))
-    if spec.platforms is not None:
-        where.append("platform IN (SELECT unnest(?))")
-        params.append(list(spec.platforms))
-    if spec.since is not None:
-        where.append("created_at >= ?")
-        params.append(spec.since)
-    if spec.until is not None:
-        where.append("created_at < ?")
-        params.append(spec.until)
-    return " AND ".join(where), params
-
-
-def build_graph(store: Store, spec: GraphSpec | None = None, **kwargs: Any) -> Graph:
-    """Build the attention graph of a store.
+def build_graph(source: Store | Engine, spec: GraphSpec | None = None, **kwargs: Any) -> Graph:
+    """Build the attention graph of a store (or of any engine).
 
     Parameters
     ----------
-    store : Store
-        An open store.
+    source : Store or Engine
+        An open store (its ``engine`` is used) or an :class:`~whuffie.engines.base.Engine`.
     spec : GraphSpec, optional
         Filters and weights; keyword arguments build one (``kinds=("reply",)``).
 
@@ -298,7 +299,7 @@ def build_graph(store: Store, spec: GraphSpec | None = None, **kwargs: Any) -> G
     Examples
     --------
     >>> import whuffie
-    >>> from whuffie.store.model import Records, Tie
+    >>> from whuffie.model import Records, Tie
     >>> from whuffie.store.writer import Batch
     >>> with whuffie.open(":memory:") as store:
     ...     b = Batch(); b.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0)]))
@@ -307,41 +308,14 @@ def build_graph(store: Store, spec: GraphSpec | None = None, **kwargs: Any) -> G
     >>> list(g.nodes), g.weight.tolist()
     (['x:a', 'x:b'], [2.0])
     """
-    import pyarrow.compute as pc
-
-    from whuffie.store.schema import INTERACTION_KINDS
-
+    engine = getattr(source, "engine", source)
     spec = spec if spec is not None else GraphSpec(**kwargs)
     if spec.kinds is not None:
-        known = set(INTERACTION_KINDS) | {r["kind"] for r in store.sql("SELECT DISTINCT kind FROM ties")}
+        known = engine.kinds()
         unknown = sorted(set(spec.kinds) - known)
         if unknown:
             raise WhuffieError(
                 f"unknown interaction kind(s) {', '.join(unknown)}; known kinds: "
                 f"{', '.join(sorted(known))}"
             )
-    where, params = interactions_filter(spec)
-    weights = spec.as_dict()["weights"]
-    case = " ".join(f"WHEN '{k}' THEN {float(w)!r}" for k, w in sorted(weights.items()))
-    edges = store.arrow(
-        f"""SELECT source, target, w AS weight, c AS count FROM (
-                SELECT source, target,
-                       sum(weight * CASE kind {case} ELSE 1.0 END) AS w, count(*) AS c
-                  FROM interactions WHERE {where} GROUP BY source, target)
-             WHERE w > 0 AND w >= ?""",
-        [*params, spec.min_weight],
-    )
-    source, target = edges.column("source"), edges.column("target")
-    # Node indices follow actor-id order; edges are sorted by (source, target) index.
-    nodes = pc.unique(pa.chunked_array(source.chunks + target.chunks, type=pa.string())).sort()
-    src = pc.index_in(source, value_set=nodes).to_numpy().astype(np.int32)
-    dst = pc.index_in(target, value_set=nodes).to_numpy().astype(np.int32)
-    order = np.lexsort((dst, src))
-    return Graph(
-        nodes=np.array(nodes.to_pylist(), dtype=object),
-        src=src[order],
-        dst=dst[order],
-        weight=edges.column("weight").to_numpy().astype(np.float64)[order],
-        count=edges.column("count").to_numpy().astype(np.int64)[order],
-        spec=spec,
-    )
+    return Graph.from_table(engine.edges(spec), spec)

@@ -1,9 +1,8 @@
-"""The attention graph as files (GEXF 1.3, GraphML, CSV, Parquet) and the evidence behind an edge.
+"""The attention graph as files (GEXF 1.3, GraphML, CSV, Parquet).
 
-Exports
--------
-:func:`export_graph` builds the graph with the usual filters and writes it with
-node attributes (actor id, label, handle, name, platform, first and last
+:func:`graph_export` gathers a graph's attributes and :func:`write_export` writes them (the
+library call :meth:`whuffie.Store.export` does both) with node attributes (actor id, label,
+handle, name, platform, first and last
 interaction, and the latest ``influence`` result when there is one) and edge
 attributes (weight, count, the interaction kinds behind the edge with their
 counts such as ``"reply:3 mention:1"``, first and last interaction).
@@ -22,22 +21,15 @@ incremental writer nor a per-row saxutils loop was kept: ``lxml.etree.xmlfile``
 needs an ``Element`` per edge and per attribute value (20 µs per edge measured,
 a 5M-edge graph in 100 s), a Python loop formatting each edge took 10 s for
 Slashdot's 870k edges, and the column-wise writer takes 2 s.
-
-Evidence
---------
-:func:`evidence` lists the interactions behind ``A -> B``: kind, time, message,
-record, weight, value, platform and an excerpt of the message text, so any
-score can be traced back to what people wrote.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -47,22 +39,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from whuffie import __version__
+from whuffie import arrowsql
 from whuffie.errors import WhuffieError
-from whuffie.graph.build import Graph, GraphSpec, build_graph, interactions_filter
+from whuffie.graph.build import Graph
+from whuffie.version import __version__
 
 if TYPE_CHECKING:
-    from whuffie.store.store import Store
+    from whuffie.engines.base import Engine
 
 #: The formats :func:`export_graph` writes.
 EXPORT_FORMATS = ("gexf", "graphml", "csv", "parquet")
 
 #: Columns taken from the ``influence`` result into the node attributes.
 INFLUENCE_COLUMNS = ("pagerank", "rank", "recognition", "audience", "coreness", "niche")
-
-#: Columns of :attr:`Evidence.rows`, in order.
-EVIDENCE_COLUMNS = ("actor", "target", "kind", "time", "message", "record", "weight", "value",
-                    "platform", "excerpt")
 
 _BATCH = 65_536
 _NAT = np.iinfo(np.int64).min  # numpy's NaT as int64
@@ -104,14 +93,14 @@ class GraphExport:
         return self.nodes.column("first").null_count < self.nodes.num_rows
 
 
-def graph_export(store: Store, graph: Graph, influence: pa.Table | None = None,
+def graph_export(engine: Engine, graph: Graph, influence: pa.Table | None = None,
                  influence_run: int | None = None) -> GraphExport:
-    """Gather the node and edge attributes of ``graph`` from the store.
+    """Gather the node and edge attributes of ``graph``.
 
     Parameters
     ----------
-    store : Store
-        The store the graph was built from.
+    engine : Engine
+        Where the graph was built from (``store.engine``).
     graph : Graph
         The graph to export (its ``spec`` selects the interactions behind each edge).
     influence : pyarrow.Table, optional
@@ -127,17 +116,18 @@ def graph_export(store: Store, graph: Graph, influence: pa.Table | None = None,
     Examples
     --------
     >>> import whuffie
-    >>> from whuffie.store.model import Records, Tie
+    >>> from whuffie.graph.build import build_graph
+    >>> from whuffie.model import Records, Tie
     >>> from whuffie.store.writer import Batch
     >>> with whuffie.open(":memory:") as store:
     ...     b = Batch(); b.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0)]))
     ...     _ = store.con.execute("BEGIN"); _ = b.flush(store.con, None); _ = store.con.execute("COMMIT")
-    ...     ex = graph_export(store, build_graph(store))
+    ...     ex = graph_export(store.engine, build_graph(store))
     >>> ex.edges.select(["source", "target", "weight", "kinds"]).to_pylist()
     [{'source': 'x:a', 'target': 'x:b', 'weight': 2.0, 'kinds': 'mention:1'}]
     """
     node_ids = pa.array(graph.nodes.tolist(), pa.string())
-    kinds, edge_first, edge_last = _edge_details(store, graph, node_ids)
+    kinds, edge_first, edge_last = _edge_details(engine, graph, node_ids)
     node_first = np.full(graph.n, _FAR, dtype=np.int64)
     node_last = np.full(graph.n, _NAT, dtype=np.int64)
     for ends in (graph.src, graph.dst):
@@ -145,7 +135,7 @@ def graph_export(store: Store, graph: Graph, influence: pa.Table | None = None,
         np.maximum.at(node_last, ends, edge_last)
     node_first[node_first == _FAR] = _NAT
 
-    columns: dict[str, Any] = {"actor": node_ids, **_actor_columns(store, node_ids),
+    columns: dict[str, Any] = {"actor": node_ids, **_actor_columns(engine, node_ids),
                                "first": _timestamps(node_first), "last": _timestamps(node_last)}
     if influence is not None:
         row = pc.index_in(node_ids, value_set=influence.column("actor_id"))
@@ -169,38 +159,31 @@ def _timestamps(values: np.ndarray) -> pa.Array:
     return pa.array(values, pa.int64(), mask=values == _NAT).cast(pa.timestamp("us"))
 
 
-def _actor_columns(store: Store, node_ids: pa.Array) -> dict[str, pa.Array]:
+def _actor_columns(engine: Engine, node_ids: pa.Array) -> dict[str, pa.Array]:
     """Label, handle, name and platform of every node, in node order."""
-    name = "_whuffie_export_nodes"
-    store.con.register(name, pa.table({"actor_id": node_ids,
-                                       "idx": pa.array(np.arange(len(node_ids), dtype=np.int64))}))
-    try:
-        # Grouped in case a store holds a profile twice: one row per node, whatever happens.
-        table = store.arrow(f"""
-            SELECT n.idx, first(a.handle) AS handle, first(a.name) AS name,
-                   coalesce(first(a.platform), split_part(first(n.actor_id), ':', 1)) AS platform,
-                   -- One line (a GEXF label is an xsd:token).
-                   regexp_replace(coalesce(nullif(trim(first(a.handle)), ''), nullif(trim(first(a.name)), ''),
-                                           first(n.actor_id)), '\\s+', ' ', 'g') AS label
-              FROM {name} n LEFT JOIN actors a ON a.actor_id = n.actor_id
-             GROUP BY n.idx ORDER BY n.idx""")
-    finally:
-        store.con.unregister(name)
+    # Grouped in case a store holds a profile twice: one row per node, whatever happens.
+    table = arrowsql.query("""
+        SELECT n.idx, first(a.handle) AS handle, first(a.name) AS name,
+               coalesce(first(a.platform), split_part(first(n.actor_id), ':', 1)) AS platform,
+               -- One line (a GEXF label is an xsd:token).
+               regexp_replace(coalesce(nullif(trim(first(a.handle)), ''), nullif(trim(first(a.name)), ''),
+                                       first(n.actor_id)), '\\s+', ' ', 'g') AS label
+          FROM n LEFT JOIN a ON a.actor_id = n.actor_id
+         GROUP BY n.idx ORDER BY n.idx""",
+        n=pa.table({"actor_id": node_ids, "idx": pa.array(np.arange(len(node_ids), dtype=np.int64))}),
+        a=engine.actors(["actor_id", "handle", "name", "platform"], ids=node_ids))
     return {c: table.column(c).combine_chunks() for c in ("label", "handle", "name", "platform")}
 
 
-def _edge_details(store: Store, graph: Graph, node_ids: pa.Array) -> tuple[pa.Array, np.ndarray,
-                                                                             np.ndarray]:
+def _edge_details(engine: Engine, graph: Graph, node_ids: pa.Array) -> tuple[pa.Array, np.ndarray,
+                                                                              np.ndarray]:
     """Kinds (``"reply:3 mention:1"``), first and last time (int64 µs, NaT) of every edge."""
-    where, params = interactions_filter(graph.spec)
+    per_kind = engine.edge_kinds(graph.spec).rename_columns(
+        ["source", "target", "kind", "n", "weight", "first", "last"])
     ignored = [k for k, w in graph.spec.as_dict()["weights"].items() if w == 0]
     if ignored:
         # A kind weighted 0 adds nothing to the edge; listing it would misstate the evidence.
-        where += " AND kind NOT IN (SELECT unnest(?))"
-        params.append(ignored)
-    per_kind = store.arrow(
-        f"""SELECT source, target, kind, count(*) AS n, min(created_at) AS first, max(created_at) AS last
-              FROM interactions WHERE {where} GROUP BY source, target, kind""", params)
+        per_kind = per_kind.filter(pc.invert(pc.is_in(per_kind["kind"], value_set=pa.array(ignored))))
     m, n = graph.m, graph.n
     src = pc.index_in(per_kind.column("source"), value_set=node_ids)
     dst = pc.index_in(per_kind.column("target"), value_set=node_ids)
@@ -249,21 +232,6 @@ def _micros(column: pa.ChunkedArray) -> np.ndarray:
 # -- the whole export --------------------------------------------------------------------
 
 
-@dataclass
-class ExportSummary:
-    """What :func:`export_graph` wrote."""
-
-    paths: list[Path]
-    format: str
-    nodes: int
-    edges: int
-    dynamic: bool
-    influence_run: int | None = None
-    influence_computed: bool = False
-    seconds: float = 0.0
-    spec: dict[str, Any] = field(default_factory=dict)
-
-
 def format_of(out: str | os.PathLike, fmt: str | None = None) -> str:
     """The export format: ``fmt`` when given, else from the suffix of ``out``.
 
@@ -285,76 +253,44 @@ def format_of(out: str | os.PathLike, fmt: str | None = None) -> str:
         f"({', '.join(EXPORT_FORMATS)}; csv and parquet write a folder)")
 
 
-def export_graph(store: Store, out: str | os.PathLike, fmt: str | None = None,
-                 spec: GraphSpec | None = None, with_influence: bool = False) -> ExportSummary:
-    """Write the attention graph of a store to a file (GEXF, GraphML) or a folder (CSV, Parquet).
+def write_export(export: GraphExport, out: str | os.PathLike, fmt: str | None = None) -> list[Path]:
+    """Write a :class:`GraphExport` to a file (GEXF, GraphML) or a folder (CSV, Parquet).
 
     Parameters
     ----------
-    store : Store
-        An open store.
+    export : GraphExport
+        What :func:`graph_export` gathered.
     out : path
         The file (``gexf``, ``graphml``) or folder (``csv``, ``parquet``: it
         gets ``nodes.*`` and ``edges.*``) to write; existing files are replaced.
     fmt : str, optional
         One of :data:`EXPORT_FORMATS`; by default from the suffix of ``out``.
-    spec : GraphSpec, optional
-        The graph filters and weights.
-    with_influence : bool
-        Measure influence on this graph (and record the run) when the store
-        has no influence result yet. The latest influence result is added to
-        the nodes whenever there is one.
 
     Returns
     -------
-    ExportSummary
+    list of Path
+        The files written.
 
     Raises
     ------
     WhuffieError
-        When no interaction matches the filters, the format is unknown, or
-        influence is asked of a read-only store without any influence run.
+        When the format is unknown or ``out`` cannot be written.
 
     Examples
     --------
     >>> import tempfile, whuffie
-    >>> from whuffie.store.model import Records, Tie
+    >>> from whuffie.graph.build import build_graph
+    >>> from whuffie.model import Records, Tie
     >>> from whuffie.store.writer import Batch
     >>> folder = tempfile.mkdtemp()
     >>> with whuffie.open(":memory:") as store:
     ...     b = Batch(); b.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0)]))
     ...     _ = store.con.execute("BEGIN"); _ = b.flush(store.con, None); _ = store.con.execute("COMMIT")
-    ...     done = export_graph(store, folder, "csv")
-    >>> [p.name for p in done.paths], done.nodes, done.edges
-    (['nodes.csv', 'edges.csv'], 2, 1)
+    ...     paths = write_export(graph_export(store.engine, build_graph(store)), folder, "csv")
+    >>> [p.name for p in paths]
+    ['nodes.csv', 'edges.csv']
     """
-    from whuffie.store.results import latest_run, load
-
-    started = time.perf_counter()
     fmt = format_of(out, fmt)
-    spec = spec if spec is not None else GraphSpec()
-    where, params = interactions_filter(spec)
-    if not store.con.execute(f"SELECT EXISTS (SELECT 1 FROM interactions WHERE {where})",
-                             params).fetchall()[0][0]:
-        raise WhuffieError(f"no interaction in {store.path} matches these filters; "
-                           "see 'whuffie status' for what the store holds")
-    try:
-        graph = build_graph(store, spec)
-    except pa.ArrowInvalid as exc:
-        # build_graph fails instead of returning an empty graph when every edge is dropped.
-        graph = None
-        cause: Exception | None = exc
-    else:
-        cause = None
-    if graph is None or graph.m == 0:
-        raise WhuffieError(f"no edge of the graph weighs at least --min-weight {spec.min_weight:g} "
-                           "(or has a weight above 0)") from cause
-    run = latest_run(store, "influence")
-    computed = False
-    influence = load(store, "influence", run) if run is not None else None
-    if influence is None and with_influence:
-        influence, run = _measure_and_record(store, graph)
-        computed = True
     out = Path(out)
     if fmt in ("csv", "parquet") and out.exists() and not out.is_dir():
         raise WhuffieError(f"{out} is a file; {fmt} exports write nodes.{fmt} and edges.{fmt} into a folder")
@@ -364,32 +300,13 @@ def export_graph(store: Store, out: str | os.PathLike, fmt: str | None = None,
                                f"e.g. {out / ('graph.' + fmt)}")
         if not out.parent.is_dir():
             raise WhuffieError(f"cannot write {out}: folder {out.parent} does not exist")
-    export = graph_export(store, graph, influence, run)
     try:
         if fmt in ("csv", "parquet"):
             out.mkdir(parents=True, exist_ok=True)
-            paths = write_csv_tables(export, out) if fmt == "csv" else write_parquet_tables(export, out)
-        else:
-            paths = [write_gexf(export, out) if fmt == "gexf" else write_graphml(export, out)]
+            return write_csv_tables(export, out) if fmt == "csv" else write_parquet_tables(export, out)
+        return [write_gexf(export, out) if fmt == "gexf" else write_graphml(export, out)]
     except OSError as exc:
         raise WhuffieError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc
-    return ExportSummary(paths, fmt, graph.n, graph.m, export.dynamic, run, computed,
-                         time.perf_counter() - started, spec.as_dict())
-
-
-def _measure_and_record(store: Store, graph: Graph) -> tuple[pa.Table, int]:
-    from whuffie.graph.activity import actor_activity
-    from whuffie.influence.measures import InfluenceParams, measure_influence
-    from whuffie.store.results import save_run
-
-    if store.read_only:
-        raise WhuffieError(f"no influence results in {store.path} yet; run 'whuffie influence' first")
-    started = time.perf_counter()
-    params = InfluenceParams()
-    table = measure_influence(graph, actor_activity(store, graph), params)
-    run = save_run(store, "influence", {"influence": table},
-                   {"graph": graph.spec.as_dict(), **params.as_dict(), "seeds": None}, started=started)
-    return table, run
 
 
 @contextmanager
@@ -716,159 +633,3 @@ def write_parquet_tables(export: GraphExport, folder: str | os.PathLike) -> list
             pq.write_table(table.cast(utc), f, compression="zstd")
         paths.append(path)
     return paths
-
-
-# -- evidence ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """The interactions behind an edge.
-
-    Attributes
-    ----------
-    rows : list of dict
-        One per interaction, oldest first (undated ones last), with the
-        :data:`EVIDENCE_COLUMNS`.
-    total : int
-        How many interactions match, before the limit.
-    """
-
-    rows: list[dict[str, Any]]
-    total: int
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def check_actor(store: Store, actor: str) -> None:
-    """Raise a :class:`WhuffieError` naming close matches when ``actor`` is not in the store.
-
-    Close matches are actors whose id, handle or name contains what was typed
-    (without its ``platform:`` prefix or ``@``), or whose handle is spelled
-    almost the same.
-
-    Examples
-    --------
-    >>> import whuffie
-    >>> with whuffie.open(":memory:") as store:
-    ...     check_actor(store, "x:nobody")
-    Traceback (most recent call last):
-    ...
-    whuffie.errors.WhuffieError: no actor 'x:nobody' in the store; actor ids look like 'platform:native_id' \
-(see 'whuffie influence' for the ids of the store)
-    """
-    if store.con.execute("SELECT count(*) FROM actors WHERE actor_id = ?", [actor]).fetchall()[0][0]:
-        return
-    needle = actor.split(":", 1)[-1].lstrip("@").strip() or actor
-    close = store.con.execute(
-        r"""SELECT actor_id, handle FROM actors
-             WHERE actor_id ILIKE ? ESCAPE '\' OR handle ILIKE ? ESCAPE '\' OR name ILIKE ? ESCAPE '\'
-                OR jaro_winkler_similarity(lower(coalesce(handle, '')), lower(?)) >= 0.9
-             ORDER BY jaro_winkler_similarity(lower(coalesce(handle, actor_id)), lower(?)) DESC, actor_id
-             LIMIT 5""",
-        [_like(needle)] * 3 + [needle, needle]).fetchall()
-    if close:
-        hint = "did you mean " + ", ".join(
-            f"{a} ({h})" if h and h.lower() not in a.lower() else a for a, h in close) + "?"
-    else:
-        hint = "actor ids look like 'platform:native_id' (see 'whuffie influence' for the ids of the store)"
-    raise WhuffieError(f"no actor {actor!r} in the store; {hint}")
-
-
-def evidence(store: Store, source: str, target: str, *, both: bool = False, limit: int | None = 50,
-             kinds: Sequence[str] | None = None, since: datetime | None = None,
-             until: datetime | None = None, excerpt: int = 160) -> Evidence:
-    """Every interaction from ``source`` to ``target`` (and back, with ``both``).
-
-    Parameters
-    ----------
-    store : Store
-    source, target : str
-        Actor ids; ``source`` paid attention to ``target``.
-    both : bool
-        Also list ``target -> source``.
-    limit : int, optional
-        Rows to return (oldest first); ``None`` for all.
-    kinds : sequence of str, optional
-        Keep these interaction kinds.
-    since, until : datetime, optional
-        Keep interactions in ``[since, until)`` (UTC); undated ones are then left out.
-    excerpt : int
-        Characters of message text to show (whitespace collapsed).
-
-    Returns
-    -------
-    Evidence
-        Rows with ``actor`` (who paid attention), ``target``, ``kind``,
-        ``time``, ``message`` (the message behind the interaction: the reply,
-        the mention; for a vote the message voted on), ``record`` (the message,
-        rating or tie row), ``weight``, ``value`` (a rating's value),
-        ``platform`` and ``excerpt`` (the message's text).
-
-    Raises
-    ------
-    WhuffieError
-        When an actor is not in the store (with close matches), or when no
-        interaction matches (saying whether the other direction has some).
-
-    Examples
-    --------
-    >>> import whuffie
-    >>> from whuffie.store.model import Records, Tie
-    >>> from whuffie.store.writer import Batch
-    >>> with whuffie.open(":memory:") as store:
-    ...     b = Batch(); b.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0)]))
-    ...     _ = store.con.execute("BEGIN"); _ = b.flush(store.con, None); _ = store.con.execute("COMMIT")
-    ...     found = evidence(store, "x:a", "x:b")
-    >>> found.total, found.rows[0]["kind"], found.rows[0]["record"], found.rows[0]["weight"]
-    (1, 'mention', 'x:1', 2.0)
-    """
-    for actor in (source, target):
-        check_actor(store, actor)
-    pairs = "(i.source = ? AND i.target = ?)"
-    params: list[Any] = [source, target]
-    if both:
-        pairs = f"({pairs} OR (i.source = ? AND i.target = ?))"
-        params += [target, source]
-    where = [pairs]
-    if kinds is not None:
-        where.append("i.kind IN (SELECT unnest(?))")
-        params.append(list(kinds))
-    if since is not None:
-        where.append("i.created_at >= ?")
-        params.append(since)
-    if until is not None:
-        where.append("i.created_at < ?")
-        params.append(until)
-    filters = " AND ".join(where)
-    cur = store.con.execute(
-        f"""WITH found AS (
-                SELECT i.source AS actor, i.target, i.kind, i.created_at AS time, i.message_id AS message,
-                       i.record_id AS record, i.weight, i.value, i.platform,
-                       trim(regexp_replace(coalesce(m.text, m.title, ''), '\\s+', ' ', 'g')) AS text
-                  FROM interactions i LEFT JOIN messages m ON m.message_id = i.message_id
-                 WHERE {filters})
-            SELECT actor, target, kind, time, message, record, weight, value, platform,
-                   CASE WHEN text = '' THEN NULL
-                        WHEN length(text) > ? THEN left(text, ? - 1) || '…' ELSE text END AS excerpt,
-                   count(*) OVER () AS total
-              FROM found ORDER BY time NULLS LAST, record, kind, actor
-             LIMIT ?""",
-        [*params, excerpt, excerpt, limit if limit is not None else 2**62])
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    total = int(rows[0].pop("total")) if rows else 0
-    for r in rows[1:]:
-        r.pop("total")
-    if not total:
-        # Same filters, the pair swapped (params start with source, target).
-        reverse = 0 if both else store.con.execute(
-            f"SELECT count(*) FROM interactions i WHERE {filters}", [target, source, *params[2:]]
-        ).fetchall()[0][0]
-        arrow = "<->" if both else "->"
-        hint = f"; {target} -> {source} has {reverse} (add --both)" if reverse else ""
-        raise WhuffieError(f"no interaction {source} {arrow} {target} in the store"
-                           f"{' with these filters' if len(where) > 1 else ''}{hint}")
-    return Evidence(rows, total)

@@ -5,7 +5,9 @@ with autoescaping (every string that came from data is escaped) and writes
 Plotly's JavaScript bundle beside it, so the report needs no network. The
 report is a list of sections; each analysis contributes one by appending a
 function to :data:`SECTIONS` that takes the store and returns a
-:class:`Section` (or ``None`` when it has nothing to show).
+:class:`Section` (or ``None`` when it has nothing to show). Sections show the
+store's newest saved runs (``store.result(name)``) and read anything else
+through the store's engine; the report runs no analysis itself.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import jinja2
 import plotly.graph_objects as go
 from markupsafe import Markup
 
-from whuffie import __version__
 from whuffie.store.store import Store
+from whuffie.version import __version__
 
 
 @dataclass
@@ -82,7 +84,7 @@ def _fmt(value: Any) -> str:
 _env.filters["fmt"] = _fmt
 
 
-def write_report(store: Store, out: str | Path, title: str = "Whuffie report") -> Path:
+def write_report(store: Store, out: str | Path, title: str = "Whuffie report") -> tuple[Path, list[str]]:
     """Write the HTML report of a store to a folder.
 
     Parameters
@@ -97,16 +99,17 @@ def write_report(store: Store, out: str | Path, title: str = "Whuffie report") -
 
     Returns
     -------
-    Path
-        The path of ``index.html``.
+    (Path, list of str)
+        The path of ``index.html``, and the ids of the sections it shows.
 
     Examples
     --------
     >>> import tempfile, whuffie
     >>> out = tempfile.mkdtemp()
     >>> with whuffie.open(":memory:") as store:
-    ...     write_report(store, out).name
-    'index.html'
+    ...     index, sections = write_report(store, out)
+    >>> index.name, sections
+    ('index.html', ['overview', 'provenance'])
     """
     # Importing registers the built-in sections, in this order.
     from whuffie.report import influence, spread, summary, voice  # noqa: F401
@@ -130,4 +133,4 @@ def write_report(store: Store, out: str | Path, title: str = "Whuffie report") -
         from plotly.offline import get_plotlyjs
 
         bundle.write_text(get_plotlyjs(), encoding="utf-8")
-    return index
+    return index, [section.id for section in sections]

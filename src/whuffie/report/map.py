@@ -10,7 +10,7 @@ fetches nothing (its Content-Security-Policy forbids it), so it opens from
 ``file://`` on a machine without network.
 
 Positions are computed here, not in the browser, so that 50,000 nodes open in
-seconds: see :func:`layout`. :func:`map_data` is the pure part (graph and
+seconds: see :func:`whuffie.graph.layout.layout`. :func:`map_data` is the pure part (graph and
 tables in, JSON-ready dict out); only :func:`write_map` touches a file, and
 :func:`write_store_map` (what ``whuffie map`` and the report call) the store.
 """
@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import random
 from collections.abc import Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,12 +29,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from whuffie import __version__
 from whuffie.errors import WhuffieError
-from whuffie.graph.build import Graph, GraphSpec
+from whuffie.graph.build import Graph
+from whuffie.graph.layout import layout, separate
+from whuffie.version import __version__
 
 if TYPE_CHECKING:
-    from whuffie.store.store import Store
+    pass
 
 #: Categorical palette of the niches (Tableau 10, then the lighter Tableau 20
 #: tints): the largest niches get the most distinct colours.
@@ -59,227 +57,9 @@ LABELLED_SIZE = 6.0
 MAX_DECLUTTERED = 2_000
 #: Positions are written as integers in [0, POSITION_SCALE].
 POSITION_SCALE = 10_000
-#: Groups from this size on are laid out by the grid variant of Fruchterman-Reingold.
-GRID_FROM = 200
-#: Groups larger than this and than a quarter of the map are split for the layout.
-REFINE_SIZE = 1_000
 #: Columns the influence table must have; the others are shown when present.
 REQUIRED = ("actor_id", "rank", "pagerank")
 OPTIONAL = ("recognition", "in_degree", "audience", "coreness", "niche_rank")
-
-
-@contextmanager
-def _igraph_seed(seed: int):
-    # igraph draws from a process-wide generator (Python's random module by
-    # default); give it a seeded one for the duration of the layout only.
-    import igraph
-
-    igraph.set_random_number_generator(random.Random(seed))
-    try:
-        yield
-    finally:
-        igraph.set_random_number_generator(random)
-
-
-def layout(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None = None,
-           groups: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
-    """2-D positions of an undirected graph with its communities apart, fast at 50,000 nodes.
-
-    A group-in-a-box layout: the nodes are split into groups (the given
-    ``groups``, or Louvain communities; see :func:`_groups`); the graph
-    of groups is laid out by Fruchterman-Reingold, each group becomes a disc of
-    area proportional to its size, the discs are packed without overlap, and
-    each group's own subgraph is laid out by Fruchterman-Reingold inside its
-    disc. Of the options measured at 50,000 nodes (``docs/benchmarks.md``) it
-    is the one that keeps communities apart in seconds: PivotMDS or one
-    Fruchterman-Reingold over the whole graph take 3 s but draw a hairball,
-    DrL and MaxentStress take minutes. Direction and duplicate edges are
-    ignored.
-
-    Parameters
-    ----------
-    n : int
-        Number of nodes.
-    src, dst : numpy.ndarray
-        Edge endpoints (node indices).
-    weight : numpy.ndarray, optional
-        Edge weights (log-damped: heavier edges pull their ends closer).
-    groups : numpy.ndarray, optional
-        A group per node (e.g. niches; ``-1`` for none), kept together and
-        apart from the others; a group holding over a quarter of the nodes
-        (and over 1,000) is split into its Louvain communities.
-    seed : int
-        Seed of the initial positions and of igraph's random generator
-        (Louvain's node order); the same seed gives the same positions.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(n, 2)`` float coordinates.
-
-    Examples
-    --------
-    Two triangles joined by one edge, and a separate pair:
-
-    >>> xy = layout(8, np.array([0, 1, 2, 3, 4, 5, 2, 6]), np.array([1, 2, 0, 4, 5, 3, 3, 7]))
-    >>> xy.shape
-    (8, 2)
-    >>> d = lambda a, b: float(np.hypot(*(xy[a] - xy[b])))
-    >>> d(0, 1) < d(0, 4)
-    True
-    """
-    import igraph
-
-    rng = np.random.default_rng(seed)
-    if n == 0:
-        return np.zeros((0, 2))
-    src = np.asarray(src, dtype=np.int64)
-    dst = np.asarray(dst, dtype=np.int64)
-    w = np.ones(len(src)) if weight is None else np.asarray(weight, dtype=np.float64)
-    a = sp.coo_matrix((w, (src, dst)), shape=(n, n)).tocsr()
-    upper = sp.triu(a + a.T, k=1).tocoo()
-    u, v = upper.row.astype(np.int64), upper.col.astype(np.int64)
-    # Raw weights span orders of magnitude (one reply vs a thousand): damp them
-    # so that one heavy pair cannot collapse onto a point.
-    w = np.log1p(upper.data)
-    if len(w):
-        w = w / np.median(w)
-
-    with _igraph_seed(seed):
-        group = _groups(n, u, v, w, groups)
-        k = int(group.max()) + 1
-        size = np.bincount(group, minlength=k)
-        radius = np.sqrt(size)
-
-        gu, gv = group[u], group[v]
-        inter = gu != gv
-        q = sp.coo_matrix((w[inter], (gu[inter], gv[inter])), shape=(k, k)).tocsr()
-        q = sp.triu(q + q.T, k=1).tocoo()
-        qg = igraph.Graph(n=k, edges=np.column_stack([q.row, q.col]), directed=False)
-        start = rng.uniform(-1, 1, (k, 2)) * np.sqrt(k)
-        centres = np.array(qg.layout_fruchterman_reingold(
-            weights=np.log1p(q.data).tolist() if q.nnz else None, seed=start.tolist(), grid="auto",
-        ).coords)
-        centres = _pack(centres, radius)
-
-        xy = np.empty((n, 2))
-        node_order = np.argsort(group, kind="stable")
-        node_start = np.searchsorted(group[node_order], np.arange(k + 1))
-        intra = ~inter
-        eu, ev, ew = u[intra], v[intra], w[intra]
-        edge_order = np.argsort(gu[intra], kind="stable")
-        eu, ev, ew = eu[edge_order], ev[edge_order], ew[edge_order]
-        edge_start = np.searchsorted(group[eu], np.arange(k + 1))
-        local = np.empty(n, dtype=np.int64)
-        for c in range(k):
-            members = node_order[node_start[c]:node_start[c + 1]]
-            s = len(members)
-            if s <= 2:
-                xy[members] = centres[c] + np.array([[-0.5, 0.0], [0.5, 0.0]])[:s] * radius[c]
-                continue
-            local[members] = np.arange(s)
-            lo, hi = edge_start[c], edge_start[c + 1]
-            sub = igraph.Graph(n=s, edges=np.column_stack([local[eu[lo:hi]], local[ev[lo:hi]]]),
-                               directed=False)
-            p = np.array(sub.layout_fruchterman_reingold(
-                weights=ew[lo:hi].tolist(), seed=(rng.uniform(-1, 1, (s, 2)) * np.sqrt(s)).tolist(),
-                # The grid variant is 5-10 times faster from a few hundred nodes
-                # on, and looks the same inside a disc.
-                grid=bool(s > GRID_FROM), niter=500 if s <= 5_000 else 300,
-            ).coords)
-            # Members cut off from the rest of their group (their links went to
-            # actors left off the map) drift far away in a force layout: scale
-            # on the bulk, and bring the stragglers back to the disc's rim.
-            p -= np.median(p, axis=0)
-            dist = np.hypot(p[:, 0], p[:, 1])
-            bulk = np.quantile(dist, 0.9)
-            p *= 0.85 * radius[c] / (bulk if bulk > 0 else 1.0)
-            dist = np.hypot(p[:, 0], p[:, 1])
-            out = dist > radius[c]
-            p[out] *= (radius[c] * rng.uniform(0.9, 1.0, out.sum()) / dist[out])[:, None]
-            xy[members] = centres[c] + p
-    return xy
-
-
-def _groups(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
-    """The layout's groups (``0..k-1``): the given ones, Louvain communities where they say too little.
-
-    A group holding more than a quarter of the nodes (a giant component when
-    colouring by component, or no group at all) would be one hairball: it is
-    split into its Louvain communities.
-    """
-    import igraph
-
-    if groups is None:
-        group = np.zeros(n, dtype=np.int64)
-    else:
-        group = np.unique(np.asarray(groups, dtype=np.int64), return_inverse=True)[1].ravel()
-    size = np.bincount(group)
-    big = size > max(REFINE_SIZE, n // 4)
-    if big.any():
-        g = igraph.Graph(n=n, edges=np.column_stack([u, v]), directed=False)
-        louvain = np.asarray(g.community_multilevel(weights=w.tolist()).membership, dtype=np.int64)
-        split = big[group]
-        pairs = np.column_stack([group, np.where(split, louvain, -1)])
-        group = np.unique(pairs, axis=0, return_inverse=True)[1].ravel()
-    return group
-
-
-def _pack(centres: np.ndarray, radius: np.ndarray) -> np.ndarray:
-    """Discs squeezed into about the area they need in total, then pushed apart (see :func:`_separate`)."""
-    k = len(centres)
-    if k <= 1:
-        return np.zeros((k, 2))
-    xy = centres - centres.mean(axis=0)
-    extent = np.hypot(xy[:, 0], xy[:, 1]).max()
-    xy = xy / (extent if extent > 0 else 1.0) * 0.6 * np.sqrt((radius ** 2).sum())
-    return _separate(xy, radius, gap=0.08)
-
-
-def _separate(xy: np.ndarray, radius: np.ndarray, gap: float, rounds: int = 300) -> np.ndarray:
-    """Move discs apart until none overlaps, keeping their arrangement.
-
-    Hand-written: neither igraph, NetworKit nor scipy removes overlaps between
-    discs of given radii. Every overlapping pair is pushed apart along the
-    line joining them, the smaller disc moving more, until no pair overlaps
-    (or ``rounds`` is reached).
-    """
-    from scipy.spatial import cKDTree
-
-    if len(xy) <= 1:
-        return xy.copy()
-    # Discs at the same spot would never separate: nudge them apart.
-    xy = xy + np.random.default_rng(0).uniform(-1e-3, 1e-3, xy.shape) * radius.max()
-    need = radius * (1 + gap)
-    # Pairs are searched at two scales so that a few huge discs do not turn the
-    # search among thousands of small ones quadratic.
-    cut = np.quantile(need, 0.98)
-    big = np.flatnonzero(need > cut)
-    for _ in range(rounds):
-        tree = cKDTree(xy)
-        found = [tree.query_pairs(2 * cut, output_type="ndarray")]
-        for i in big:
-            near = np.asarray(tree.query_ball_point(xy[i], need[i] + need.max()), dtype=np.int64)
-            near = near[near != i]
-            found.append(np.column_stack([np.full(len(near), i), near]))
-        pairs = np.unique(np.sort(np.concatenate(found), axis=1), axis=0)
-        if not len(pairs):
-            break
-        i, j = pairs[:, 0], pairs[:, 1]
-        delta = xy[j] - xy[i]
-        dist = np.hypot(delta[:, 0], delta[:, 1])
-        overlap = need[i] + need[j] - dist
-        hit = overlap > 0
-        if not hit.any():
-            break
-        i, j, delta, dist, overlap = i[hit], j[hit], delta[hit], dist[hit], overlap[hit]
-        unit = delta / np.maximum(dist, 1e-12)[:, None]
-        share = (radius[j] ** 2 / (radius[i] ** 2 + radius[j] ** 2))[:, None]
-        move = np.zeros_like(xy)
-        np.add.at(move, i, -unit * overlap[:, None] * share)
-        np.add.at(move, j, unit * overlap[:, None] * (1 - share))
-        xy += 0.5 * move
-    return xy
 
 
 def _declutter(xy: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -299,7 +79,7 @@ def _declutter(xy: np.ndarray, size: np.ndarray) -> np.ndarray:
     xy = xy.copy()
     # Half-covered nodes are still easy to click; asking for less keeps the
     # hubs of a dense niche from being pushed out of it.
-    xy[labelled] = _separate(xy[labelled], 0.6 * size[labelled] * extent / 700, gap=0.1, rounds=100)
+    xy[labelled] = separate(xy[labelled], 0.6 * size[labelled] * extent / 700, gap=0.1, rounds=100)
     return xy
 
 
@@ -657,104 +437,3 @@ def write_map(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_map(data), encoding="utf-8")
     return path
-
-
-def niche_colours(graph: Graph, seed: int = 0) -> tuple[np.ndarray, str]:
-    """The niche of every node for the map's colours, and what to call one.
-
-    Niches come from :func:`whuffie.niches.detect_niches`; a build without
-    that module colours actors by weakly connected component instead
-    (component 0 the largest, as niche 0 is), so the map never depends on it.
-
-    Examples
-    --------
-    >>> g = Graph.from_edges([("x:a", "x:b", 1), ("x:c", "x:d", 1), ("x:d", "x:e", 1)])
-    >>> groups, kind = niche_colours(g)
-    >>> kind, len(set(groups.tolist()))
-    ('niche', 2)
-    """
-    try:
-        from whuffie.niches import detect_niches
-    except ImportError:
-        detect_niches = None
-    if detect_niches is not None:
-        return np.asarray(detect_niches(graph, seed=seed), dtype=np.int64), "niche"
-    from scipy.sparse.csgraph import connected_components
-
-    _, labels = connected_components(graph.csr(), directed=True, connection="weak")
-    order = np.argsort(-np.bincount(labels), kind="stable")
-    renumber = np.empty_like(order)
-    renumber[order] = np.arange(len(order))
-    return renumber[labels].astype(np.int64), "component"
-
-
-@dataclass(frozen=True)
-class StoreMap:
-    """What :func:`write_store_map` wrote."""
-
-    path: Path
-    actors: int
-    shown: int
-    groups: int
-    kind: str
-
-
-def write_store_map(store: Store, path: str | Path, spec: GraphSpec | None = None, seed: int = 0,
-                    max_nodes: int = 50_000, max_edges: int = 200_000,
-                    title: str | None = None) -> StoreMap:
-    """The map of a store's attention graph: influence, niches and handles computed, then written.
-
-    What ``whuffie map`` does, and what the HTML report links to.
-
-    Parameters
-    ----------
-    store : Store
-    path : str or Path
-        The HTML file to write.
-    spec : GraphSpec, optional
-        Which interactions make the graph (all by default).
-    seed : int
-        Seed of the niches and the layout.
-    max_nodes, max_edges : int
-        See :func:`write_map`.
-    title : str, optional
-        Title of the page; default: "Whuffie map: <store name>".
-
-    Returns
-    -------
-    StoreMap
-
-    Raises
-    ------
-    WhuffieError
-        When no interaction matches ``spec``.
-
-    Examples
-    --------
-    >>> import tempfile, whuffie
-    >>> from whuffie.store.model import Records, Tie
-    >>> from whuffie.store.writer import Batch
-    >>> with whuffie.open(":memory:") as store:
-    ...     b = Batch(); b.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0)]))
-    ...     _ = store.con.execute("BEGIN"); _ = b.flush(store.con, None); _ = store.con.execute("COMMIT")
-    ...     done = write_store_map(store, Path(tempfile.mkdtemp()) / "map.html")
-    >>> done.path.name, done.actors, done.kind
-    ('map.html', 2, 'niche')
-    """
-    from whuffie.graph.activity import actor_activity
-    from whuffie.graph.build import build_graph
-    from whuffie.influence.measures import measure_influence
-
-    graph = build_graph(store, spec)
-    if graph.m == 0:
-        raise WhuffieError(f"no interaction in {store.path} matches these filters; "
-                           "see 'whuffie status' for what the store holds")
-    niches, kind = niche_colours(graph, seed=seed)
-    table = measure_influence(graph, actor_activity(store, graph), niches=niches)
-    handles = dict(store.con.execute(
-        "SELECT actor_id, handle FROM actors WHERE actor_id IN (SELECT unnest(?))", [graph.nodes.tolist()],
-    ).fetchall())
-    name = Path(str(store.path)).stem
-    written = write_map(graph, table, path, niches=niches, labels=handles, seed=seed, max_nodes=max_nodes,
-                        max_edges=max_edges, title=title or f"Whuffie map: {name}", niche_kind=kind)
-    return StoreMap(written, graph.n, min(graph.n, max_nodes), len(np.unique(niches)), kind)

@@ -54,7 +54,7 @@ def word_of_mouth(store: Store) -> Section | None:
             "message; its size counts the distinct people in it, its structural virality the average "
             "distance between two of them (1 for a broadcast, more for person-to-person chains).")))
         run = results.latest_run(store, "cascades")
-        by = (results.run_info(store, run)["params"] or {}).get("fitted_by") if run else None
+        by = (results.run_info(store, run)["summary"] or {}).get("fitted_by") if run else None
         simulated = results.find(store, "cascade_simulated")
         key = "label" if by == "label" else "valence"
         fig = go.Figure()
@@ -103,7 +103,8 @@ def word_of_mouth(store: Store) -> Section | None:
             s.blocks.append(("figure", fig))
     if comparison is not None and comparison.num_rows:
         run = results.latest_run(store, "seeds")
-        params = (results.run_info(store, run)["params"] or {}) if run else {}
+        info = results.run_info(store, run) if run else {}
+        params = {**(info.get("params") or {}), **(info.get("summary") or {})}
         s.blocks.append(("text", (
             f"Whom to approach: {params.get('k', '')} seeds chosen by IMM (within 1 - 1/e - epsilon of the "
             "best, with high probability) against the usual rules of thumb, each set's spread measured by "

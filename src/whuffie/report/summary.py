@@ -38,10 +38,9 @@ def overview(store: Store) -> Section:
         fig.update_layout(title="Interactions by kind (who pays attention to whom)",
                           height=320, margin=dict(l=40, r=20, t=50, b=40))
         s.blocks.append(("figure", fig))
-    weekly = store.sql(
-        "SELECT platform, date_trunc('week', created_at) AS week, count(*) AS n FROM messages "
-        "WHERE NOT is_stub AND created_at IS NOT NULL GROUP BY ALL ORDER BY week"
-    )
+    weekly = sorted(({"platform": r["platform"], "week": r["created_at"], "n": r["n"]}
+                     for r in store.engine.message_counts(["platform"], unit="week").to_pylist()),
+                    key=lambda r: (r["week"], r["platform"]))
     if weekly:
         fig = go.Figure()
         for p in sorted({r["platform"] for r in weekly}):
@@ -51,20 +50,11 @@ def overview(store: Store) -> Section:
         fig.update_layout(title="Messages per week", height=320,
                           margin=dict(l=40, r=20, t=50, b=40))
         s.blocks.append(("figure", fig))
-    top = store.sql(
-        "SELECT a.actor_id AS actor, a.handle, count(*) AS messages FROM messages m "
-        "JOIN actors a ON a.actor_id = m.actor_id WHERE NOT m.is_stub "
-        "GROUP BY ALL ORDER BY messages DESC, actor LIMIT 15"
-    )
+    top = store.engine.top_authors(15).to_pylist()
     if top:
         s.blocks.append(("text", "Most active voices (messages written):"))
         s.blocks.append(("table", {"columns": ["actor", "handle", "messages"], "rows": top}))
-    received = store.sql(
-        "SELECT i.target AS actor, a.handle, count(*) AS received, "
-        "count(DISTINCT i.source) AS from_people FROM interactions i "
-        "JOIN actors a ON a.actor_id = i.target WHERE i.source <> i.target "
-        "GROUP BY ALL ORDER BY from_people DESC, received DESC, actor LIMIT 15"
-    )
+    received = store.engine.top_recognised(15).to_pylist()
     if received:
         s.blocks.append(("text", "Who receives the most attention (distinct people who reply, "
                                  "mention, reshare, link, email, vote or rate):"))
@@ -85,10 +75,7 @@ def provenance(store: Store) -> Section:
                     "quarantined", "duration_s"],
         "rows": imports,
     }))
-    reasons = store.sql(
-        "SELECT reason, count(*) AS records, min(path) AS example_file FROM quarantine "
-        "GROUP BY reason ORDER BY records DESC LIMIT 20"
-    )
+    reasons = store.quarantine_reasons(20)
     if reasons:
         s.blocks.append(("text", "Quarantined records by reason (see 'whuffie quarantine'):"))
         s.blocks.append(("table", {"columns": ["reason", "records", "example_file"],

@@ -9,7 +9,6 @@ came from data and starts with one of those is prefixed with a single quote
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TextIO
@@ -57,13 +56,6 @@ def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: Te
     writer.writerow(columns)
     for row in rows:
         writer.writerow([safe_cell(_plain(row.get(c))) for c in columns])
-
-
-def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """Rows as a CSV string (see :func:`write_csv`)."""
-    buf = io.StringIO()
-    write_csv(rows, columns, buf)
-    return buf.getvalue()
 
 
 def to_json(value: Any) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from whuffie import arrowsql
 from whuffie.report.html import Section, section
 from whuffie.store import results
 from whuffie.store.store import Store
@@ -19,36 +21,32 @@ _SENTIMENT_COLOURS = {"negative": "#d62728", "neutral": "#bdbdbd", "positive": "
 
 
 
-def _period(store: Store, voice: pa.Table) -> str:
+def _times(store: Store, voice: pa.Table) -> pa.Table:
+    """The voice rows with their messages' times (undated messages left out)."""
+    times = store.engine.messages(["message_id", "created_at"], ids=voice["message_id"], require=["time"])
+    return arrowsql.query("SELECT v.message_id, v.sentiment, v.concerns, m.created_at FROM v "
+                          "JOIN m USING (message_id)",
+                          v=voice.select(["message_id", "sentiment", "concerns"]), m=times)
+
+
+def _period(dated: pa.Table) -> str:
     """Weeks, or months when the messages span more than two years, or days under two months."""
-    store.con.register("_v", voice.select(["message_id"]))
-    try:
-        lo, hi = store.con.execute("SELECT min(created_at), max(created_at) "
-                                   "FROM messages m JOIN _v USING (message_id)").fetchall()[0]
-    finally:
-        store.con.unregister("_v")
-    if lo is None:
+    if dated.num_rows == 0:
         return "week"
+    lo, hi = pc.min(dated["created_at"]).as_py(), pc.max(dated["created_at"]).as_py()
     days = (hi - lo).days
     return "month" if days > 730 else "day" if days < 60 else "week"
 
 
-def _over_time(store: Store, voice: pa.Table, period: str) -> tuple[list[dict], list[dict]]:
-    store.con.register("_v", voice.select(["message_id", "sentiment", "concerns"]))
-    try:
-        feelings = store.con.execute(f"""
-            SELECT date_trunc('{period}', m.created_at) AS t, v.sentiment, count(*) AS n
-              FROM _v v JOIN messages m USING (message_id) WHERE m.created_at IS NOT NULL
-             GROUP BY ALL ORDER BY t""").fetchall()
-        concerns = store.con.execute(f"""
-            SELECT date_trunc('{period}', m.created_at) AS t, c.concern, count(*) AS n
-              FROM (SELECT message_id, unnest(concerns) AS concern FROM _v) c
-              JOIN messages m USING (message_id) WHERE m.created_at IS NOT NULL
-             GROUP BY ALL ORDER BY t""").fetchall()
-    finally:
-        store.con.unregister("_v")
-    return ([{"t": t, "sentiment": s, "n": n} for t, s, n in feelings],
-            [{"t": t, "concern": c, "n": n} for t, c, n in concerns])
+def _over_time(dated: pa.Table, period: str) -> tuple[list[dict], list[dict]]:
+    feelings = arrowsql.query(f"""
+        SELECT date_trunc('{period}', created_at) AS t, sentiment, count(*) AS n
+          FROM d GROUP BY ALL ORDER BY t""", d=dated)
+    concerns = arrowsql.query(f"""
+        SELECT date_trunc('{period}', created_at) AS t, concern, count(*) AS n
+          FROM (SELECT created_at, unnest(concerns) AS concern FROM d) GROUP BY ALL ORDER BY t""", d=dated)
+    return ([{"t": r["t"], "sentiment": r["sentiment"], "n": r["n"]} for r in feelings.to_pylist()],
+            [{"t": r["t"], "concern": r["concern"], "n": r["n"]} for r in concerns.to_pylist()])
 
 
 @section(order=50)
@@ -75,8 +73,9 @@ def community_voice(store: Store) -> Section | None:
         f"Sentiment by the '{voice.column('analyzer')[0].as_py()}' analyzer ({analyzer}); concerns from the "
         "bilingual concern lexicon (see 'whuffie concerns --lexicon'). Inbound first: these are the "
         "complaints to carry back into the organisation.")))
-    period = _period(store, voice)
-    feelings, concerns = _over_time(store, voice, period)
+    dated = _times(store, voice)
+    period = _period(dated)
+    feelings, concerns = _over_time(dated, period)
     if feelings:
         fig = go.Figure()
         for label in ("negative", "neutral", "positive"):
@@ -99,7 +98,10 @@ def community_voice(store: Store) -> Section | None:
         from whuffie.voice.analysis import concern_summary
         from whuffie.voice.concerns import ConcernLexicon
 
-        rows = concern_summary(store, voice, ConcernLexicon.load(), examples=1)
+        concerned = voice.filter(pc.greater(pc.list_value_length(voice["concerns"]), 0))
+        messages = store.engine.messages(["message_id", "actor_id", "text", "title"],
+                                         ids=concerned["message_id"])
+        rows = concern_summary(voice, messages, ConcernLexicon.load(), examples=1)
         s.blocks.append(("text", "Each concern with the share of its messages that are negative and its "
                                  "most negative message:"))
         s.blocks.append(("table", {
@@ -165,9 +167,10 @@ def _inbox_blocks(store: Store, s: Section) -> None:
     ]))
     waiting = sorted((r for r in rows if not r.get("answered")), key=lambda r: -(r.get("priority") or 0))[:10]
     if waiting:
-        texts = dict(store.con.execute(
-            "SELECT message_id, left(coalesce(text, title), 160) FROM messages "
-            "WHERE message_id IN (SELECT unnest(?))", [[r["message_id"] for r in waiting]]).fetchall())
+        found = arrowsql.query("SELECT message_id, left(coalesce(text, title), 160) AS excerpt FROM m",
+                               m=store.engine.messages(["message_id", "text", "title"],
+                                                       ids=[r["message_id"] for r in waiting]))
+        texts = dict(zip(found["message_id"].to_pylist(), found["excerpt"].to_pylist(), strict=True))
         s.blocks.append(("text", "Who is waiting for an answer (most influential and most negative first):"))
         s.blocks.append(("table", {
             "columns": ["author", "when", "sentiment", "message"],

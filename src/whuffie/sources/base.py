@@ -7,7 +7,7 @@ A reader has two halves, as 4CAT's data sources do:
   row, an email), each with its location, and yields :class:`Bad` for what it
   cannot even split or parse;
 * :meth:`Reader.map_record` is pure: one raw record in, canonical
-  :class:`~whuffie.store.model.Records` out, no I/O. It raises
+  :class:`~whuffie.model.Records` out, no I/O. It raises
   :class:`~whuffie.errors.SourceError` for a record it cannot map; the import
   quarantines that record and goes on.
 
@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from whuffie.errors import SourceError
+from whuffie.model import Records
 from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt, loads_json_line
-from whuffie.store.model import Records
 
 
 @dataclass(slots=True)

@@ -36,12 +36,12 @@ parent, a quoted post, a deleted post) still has a known author.
   (an account can repost a post once, so the id is the same in a feed and in a
   ``getRepostedBy`` page); the repost record's own URI, when a feed gives it, is
   kept in ``extra``.
-* A **like** is a :class:`~whuffie.store.model.Rating` with id
+* A **like** is a :class:`~whuffie.model.Rating` with id
   ``bluesky:like:<liker did>:<post uri>``, kind ``like``, value 1.
 
 Mapping
 -------
-* A post becomes a :class:`~whuffie.store.model.Message`: kind ``reply`` when
+* A post becomes a :class:`~whuffie.model.Message`: kind ``reply`` when
   its record has ``reply``, else ``quote`` when it embeds a post
   (``app.bsky.embed.record`` / ``recordWithMedia``), else ``post``.
   ``reply.parent`` gives ``reply_to``, ``reply.root`` the ``thread_id`` (a post is
@@ -63,7 +63,7 @@ Mapping
   by ``reason.by`` at ``reason.indexedAt`` with ``reshare_of`` the post, which is
   then context (it is not the feed owner's post). ``getRepostedBy`` entries are
   reshares without a time.
-* Authors become :class:`~whuffie.store.model.Actor` records: handle,
+* Authors become :class:`~whuffie.model.Actor` records: handle,
   ``displayName``, ``description``, ``createdAt``, follower / follows / posts
   counts when the view has them (``profileViewDetailed``), ``verified`` from the
   verification status.
@@ -77,10 +77,10 @@ from datetime import datetime
 from typing import Any
 
 from whuffie.errors import SourceError
+from whuffie.model import Actor, Link, Mention, Message, Problem, Rating, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of, json_records
 from whuffie.sources.io import Input
 from whuffie.sources.times import from_epoch, parse_time
-from whuffie.store.model import Actor, Link, Mention, Message, Problem, Rating, Records, Tag
 
 PLATFORM = "bluesky"
 POST = "app.bsky.feed.post"

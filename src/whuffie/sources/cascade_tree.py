@@ -105,9 +105,9 @@ from pathlib import Path
 from typing import Any
 
 from whuffie.errors import SourceError
+from whuffie.model import Message, Records
 from whuffie.sources.base import Bad, Raw, Reader, Sample
 from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt
-from whuffie.store.model import Message, Records
 
 #: The label file looked up beside a tree file and in the folder above it.
 LABEL_FILE = "label.txt"

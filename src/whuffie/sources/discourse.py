@@ -72,11 +72,11 @@ from typing import Any
 import orjson
 
 from whuffie.errors import SourceError
+from whuffie.model import Actor, Link, Mention, Message, Problem, Rating, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of
 from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt, loads_json_line
 from whuffie.sources.text import html_links, html_to_text
 from whuffie.sources.times import parse_time
-from whuffie.store.model import Actor, Link, Mention, Message, Problem, Rating, Records, Tag
 
 PLATFORM = "discourse"
 #: What a damaged compressed stream raises while it is read.

@@ -9,7 +9,7 @@ What it reads
   ``weight``, ``rating``/``sign``, ``time``/``timestamp``).
 * **Signed ratings** (Bitcoin OTC ``SOURCE,TARGET,RATING,TIME``): when the
   value column holds negative numbers (or is named ``rating`` / ``sign``), rows
-  become :class:`~whuffie.store.model.Rating` records (``vote``/``rating``
+  become :class:`~whuffie.model.Rating` records (``vote``/``rating``
   interactions with their value) instead of ties.
 * **Node tables**: a header whose first column is ``node`` / ``id`` /
   ``actor`` and that names no target (``node<TAB>club``): each row describes an
@@ -43,10 +43,10 @@ from pathlib import Path
 from typing import Any
 
 from whuffie.errors import SourceError
+from whuffie.model import Actor, Rating, Records, Tie
 from whuffie.sources.base import Bad, Raw, Reader, Sample
 from whuffie.sources.io import Input, excerpt, open_text
 from whuffie.sources.times import parse_time
-from whuffie.store.model import Actor, Rating, Records, Tie
 
 _SOURCE_NAMES = {"source", "src", "from", "u", "fromnodeid", "from_node_id", "node1", "source_id",
                  "sourceid", "follower", "rater", "user_a", "usera", "head"}

@@ -108,11 +108,11 @@ from typing import Any
 import orjson
 
 from whuffie.errors import SourceError
+from whuffie.model import Actor, Link, Message, Records, Tag, Tie
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of
 from whuffie.sources.io import Input, detect_encoding, excerpt
 from whuffie.sources.text import html_links, html_to_text, urls
 from whuffie.sources.times import parse_time
-from whuffie.store.model import Actor, Link, Message, Records, Tag, Tie
 
 PLATFORM = "web"
 #: The largest feed document read (feeds are small; this guards against a mistake).

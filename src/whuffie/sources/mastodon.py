@@ -54,7 +54,7 @@ across all the server's files.
 
 Mapping
 -------
-* A status becomes a :class:`~whuffie.store.model.Message` of kind ``reply``
+* A status becomes a :class:`~whuffie.model.Message` of kind ``reply``
   (``in_reply_to_id`` set) or ``post``; a post is its own ``thread_id``, and the
   replies of a context response get the thread's root as ``thread_id``.
   ``content`` (HTML) becomes plain text; ``language`` the language;
@@ -81,7 +81,7 @@ Mapping
   equal to a ``mentions[].url`` / ``tags[].url``). **Mentions** come from
   ``mentions[]`` (handle as written, ``acct``), **tags** from ``tags[].name``,
   lower-cased.
-* The **account** becomes an :class:`~whuffie.store.model.Actor`: handle
+* The **account** becomes an :class:`~whuffie.model.Actor`: handle
   ``user@domain``, ``display_name``, ``url``, ``note`` as plain text,
   ``created_at``, followers / following / statuses counts, and ``bot``,
   ``locked``, ``group``, ``discoverable``, ``uri`` in ``extra``.
@@ -97,11 +97,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from whuffie.errors import SourceError
+from whuffie.model import Actor, Link, Mention, Message, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of, json_records
 from whuffie.sources.io import Input
 from whuffie.sources.text import html_to_text
 from whuffie.sources.times import parse_time
-from whuffie.store.model import Actor, Link, Mention, Message, Records, Tag
 
 PLATFORM = "mastodon"
 #: Statuses looked at before a file's server is decided (see the module docstring).

@@ -117,11 +117,11 @@ from email.message import Message as EmailMessage
 from email.parser import BytesParser
 
 from whuffie.errors import SourceError
+from whuffie.model import Actor, Link, Message, Recipient, Records
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of
 from whuffie.sources.io import DAMAGED_INPUT, HEAD_SIZE, Input, excerpt
 from whuffie.sources.text import html_links, html_to_text, urls
 from whuffie.sources.times import parse_time, to_utc
-from whuffie.store.model import Actor, Link, Message, Recipient, Records
 
 PLATFORM = "email"
 

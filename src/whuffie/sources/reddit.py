@@ -82,11 +82,11 @@ from typing import Any
 import orjson
 
 from whuffie.errors import SourceError
+from whuffie.model import Actor, Link, Mention, Message, Problem, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of, json_lines, json_records
 from whuffie.sources.io import Input
 from whuffie.sources.text import urls
 from whuffie.sources.times import parse_time
-from whuffie.store.model import Actor, Link, Mention, Message, Problem, Records, Tag
 
 PLATFORM = "reddit"
 _BASE36 = re.compile(r"[0-9a-z]{1,16}")

@@ -94,11 +94,11 @@ from typing import Any
 from lxml import etree
 
 from whuffie.errors import SourceError
+from whuffie.model import Actor, Link, Message, Rating, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of
 from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt
 from whuffie.sources.text import html_links, html_to_text, urls
 from whuffie.sources.times import parse_time
-from whuffie.store.model import Actor, Link, Message, Rating, Records, Tag
 
 PLATFORM = "stackexchange"
 #: What a damaged compressed stream raises while it is read.

@@ -93,11 +93,11 @@ from typing import Any
 import orjson
 
 from whuffie.errors import SourceError
+from whuffie.model import Actor, Link, Mention, Message, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of, json_lines
 from whuffie.sources.edges import slug
 from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt, open_text
 from whuffie.sources.times import parse_time
-from whuffie.store.model import Actor, Link, Mention, Message, Records, Tag
 
 #: What a damaged compressed stream raises while it is read.
 #: The toolkit's columns, in order.

@@ -95,10 +95,10 @@ from typing import Any
 import orjson
 
 from whuffie.errors import SourceError
+from whuffie.model import Actor, Link, Mention, Message, Problem, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, array_items, host_of, json_lines
 from whuffie.sources.io import Input, excerpt
 from whuffie.sources.times import parse_time
-from whuffie.store.model import Actor, Link, Mention, Message, Problem, Records, Tag
 
 PLATFORM = "telegram"
 _PEER_KEYS = ("channel_id", "chat_id", "user_id")

@@ -122,10 +122,10 @@ from typing import Any
 import orjson
 
 from whuffie.errors import SourceError
+from whuffie.model import Actor, Link, Mention, Message, Problem, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of, json_lines, json_records
 from whuffie.sources.io import Input, excerpt, open_text
 from whuffie.sources.times import parse_time
-from whuffie.store.model import Actor, Link, Mention, Message, Problem, Records, Tag
 
 P = "twitter"
 _PREFIX = "twitter:"
@@ -204,20 +204,6 @@ def _str(d: dict, key: str) -> str | None:
     if v is None or type(v) is str:
         return v or None
     raise SourceError(f"field '{key}' is {_show(v)}, expected a string")
-
-
-def _time(value: Any, field: str = "created_at") -> datetime | None:
-    """Parse a v2 time stamp; the fast path is ``fromisoformat`` on ``...Z``."""
-    if value is None or value == "":
-        return None
-    try:
-        t = _fromiso(value)
-        if 1900 <= t.year <= 2200:
-            return t
-    except (TypeError, ValueError):
-        pass
-    # parse_time accepts other spellings and raises the SourceError naming the value.
-    return parse_time(value, field)
 
 
 def _unescape(text: str) -> str:

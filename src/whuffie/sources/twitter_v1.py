@@ -134,11 +134,11 @@ from typing import Any
 import orjson
 
 from whuffie.errors import SourceError
+from whuffie.model import Actor, Link, Mention, Message, Problem, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of, json_records
 from whuffie.sources.io import Input, excerpt, head_bytes
 from whuffie.sources.text import hashtags, urls
 from whuffie.sources.times import parse_time
-from whuffie.store.model import Actor, Link, Mention, Message, Problem, Records, Tag
 
 PLATFORM = "twitter"
 

@@ -47,12 +47,12 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import optimize, stats
 
+from whuffie import arrowsql
 from whuffie.errors import WhuffieError
 from whuffie.spread.cascades import CascadeSet, offspring
 
@@ -498,17 +498,14 @@ def _tellers(cs: CascadeSet, by: str, efluentials: Iterable[str] | None) -> pa.T
 
     Rows and delays come in a fixed order, so empirical fits sample the same way on every run.
     """
-    nodes = offspring(cs)
-    con = duckdb.connect()
-    con.register("nodes", nodes)
-    con.register("summary", cs.summary.select(["cascade", by]))
+    tables = {"nodes": offspring(cs), "summary": cs.summary.select(["cascade", by])}
     if efluentials is not None:
-        con.register("efl", pa.table({"actor_id": pa.array(sorted(set(efluentials)), pa.string())}))
+        tables["efl"] = pa.table({"actor_id": pa.array(sorted(set(efluentials)), pa.string())})
         role = "coalesce(n.actor_id IN (SELECT actor_id FROM efl), false)"
         child_efl = "coalesce(c.actor_id IN (SELECT actor_id FROM efl), false)"
     else:
         role, child_efl = "coalesce(n.efluential, false)", "coalesce(c.efluential, false)"
-    rel = con.sql(f"""
+    return arrowsql.query(f"""
         WITH kids AS (
             SELECT c.parent_id, count(*) FILTER (WHERE {child_efl}) AS efl_children,
                    list(c.delay_seconds - p.delay_seconds ORDER BY c.message_id) FILTER (
@@ -524,10 +521,7 @@ def _tellers(cs: CascadeSet, by: str, efluentials: Iterable[str] | None) -> pa.T
           FROM nodes n JOIN summary s ON s.cascade = n.cascade
           LEFT JOIN kids k ON k.parent_id = n.message_id
          ORDER BY n.cascade, n.depth, n.message_id
-    """)
-    out = (getattr(rel, "to_arrow_table", None) or rel.arrow)()
-    con.close()
-    return out
+    """, **tables)
 
 
 # -- goodness of fit ---------------------------------------------------------------------------

@@ -59,28 +59,30 @@ Measures
     time in the cascade, so delays of such cascades count from the first known
     message and the root's delay is 0 by definition.
 ``valence``
-    the root's sentiment in the newest ``voice_messages`` run (NULL without one,
+    the root's sentiment in the ``voice_messages`` table given (NULL without one,
     or for a stub root).
 ``label``
-    the root message's ``extra->>'label'`` (Twitter15: ``true``, ``false``,
+    the root message's own label in the source (Twitter15: ``true``, ``false``,
     ``non-rumor``, ``unverified``).
+
+The parent links come from an engine (:meth:`~whuffie.engines.base.Engine.cascade_links`); the
+rest is computed here, on arrays and Arrow tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from whuffie import arrowsql
 from whuffie.errors import WhuffieError
-from whuffie.store import results
 
 #: Pointer-jumping rounds: depth doubles each round, so 64 reaches any finite tree.
 MAX_ROUNDS = 64
@@ -102,7 +104,7 @@ class CascadeSet:
         message id), ``message_id``, ``actor_id``, ``parent_id`` (NULL for the root),
         ``depth`` (root 0), ``created_at``, ``delay_seconds`` (since ``started``),
         ``stub`` (the root is a stub or absent from the store) and ``efluential``
-        (the author is in the newest ``efluentials`` result).
+        (the author is among the e-fluentials given).
     summary : pyarrow.Table
         One row per cascade (:data:`SUMMARY_COLUMNS`), largest first.
     cycles : list of str
@@ -131,21 +133,26 @@ class CascadeSet:
 
 
 def cascades(
-    store,
+    links: pa.Table,
     *,
-    platforms: Sequence[str] | None = None,
+    voice: pa.Table | None = None,
+    efluentials: pa.Table | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     min_size: int = 1,
 ) -> CascadeSet:
-    """Rebuild every cascade of the store and measure it.
+    """Rebuild every cascade from the parent links of the messages and measure it.
 
     Parameters
     ----------
-    store : Store
-        An open store.
-    platforms : sequence of str, optional
-        Only messages of these platforms.
+    links : pyarrow.Table
+        Every message with its parent: ``i``, ``parent``, ``message_id``, ``actor_id``,
+        ``platform``, ``created_at``, ``is_stub``, ``label``, as
+        :meth:`~whuffie.engines.base.Engine.cascade_links` gives them.
+    voice : pyarrow.Table, optional
+        ``message_id`` and ``sentiment`` (a ``voice_messages`` result), for the valence.
+    efluentials : pyarrow.Table, optional
+        ``actor_id`` of the e-fluentials (an ``efluentials`` result), for the ``efluential`` flag.
     since, until : datetime, optional
         Only cascades that started in ``[since, until)`` (naive UTC).
     min_size : int
@@ -158,60 +165,22 @@ def cascades(
     Examples
     --------
     >>> import whuffie
+    >>> from datetime import datetime as dt
+    >>> from whuffie.model import Message, Records
     >>> with whuffie.open(":memory:") as store:
-    ...     _ = store.con.execute('''INSERT INTO messages (message_id, platform, actor_id, created_at,
-    ...         kind, reply_to, is_stub) VALUES
-    ...         ('x:1', 'x', 'x:ann', '2024-01-01 10:00', 'post', NULL, false),
-    ...         ('x:2', 'x', 'x:bob', '2024-01-01 10:01', 'reply', 'x:1', false),
-    ...         ('x:3', 'x', 'x:cat', '2024-01-01 10:05', 'reply', 'x:2', false),
-    ...         ('x:4', 'x', 'x:dan', '2024-01-01 11:00', 'post', NULL, false)''')
-    ...     cs, big = cascades(store), cascades(store, min_size=2)
+    ...     _ = store.add(Records(messages=[
+    ...         Message("x:1", "x", "x:ann", dt(2024, 1, 1, 10, 0)),
+    ...         Message("x:2", "x", "x:bob", dt(2024, 1, 1, 10, 1), kind="reply", reply_to="x:1"),
+    ...         Message("x:3", "x", "x:cat", dt(2024, 1, 1, 10, 5), kind="reply", reply_to="x:2"),
+    ...         Message("x:4", "x", "x:dan", dt(2024, 1, 1, 11, 0))]))
+    ...     links = store.engine.cascade_links()
+    >>> cs, big = cascades(links), cascades(links, min_size=2)
     >>> cs.summary.select(["cascade", "size", "depth", "virality", "time_to_half_seconds"]).to_pylist()[0]
     {'cascade': 'x:1', 'size': 3, 'depth': 2, 'virality': 1.3333333333333333, 'time_to_half_seconds': 60.0}
     >>> len(cs), len(big)
     (2, 1)
     """
-    plat_sql, params = "", []
-    if platforms:
-        plat_sql = "WHERE platform IN (SELECT unnest(?))"
-        params.append(list(platforms))
-    page = ("regexp_replace(regexp_replace(lower({0}), '^[a-z]+://(www\\.)?', ''), "
-            "'/*(#.*)?$', '')")
-    table = store.arrow(f"""
-        WITH pages AS (
-            SELECT message_id, created_at, {page.format("url")} AS page FROM messages
-             WHERE url IS NOT NULL AND NOT is_stub
-        ),
-        linked AS (
-            SELECT l.message_id, arg_min(p.message_id, p.created_at) AS parent_id
-              FROM links l JOIN messages s ON s.message_id = l.message_id
-              JOIN pages p ON p.page = {page.format("l.url")} AND p.message_id <> l.message_id
-             WHERE p.created_at < s.created_at
-             GROUP BY l.message_id
-        ),
-        m AS (
-            SELECT message_id, actor_id, platform, created_at, is_stub,
-                   coalesce(reshare_of, quote_of, reply_to, linked.parent_id) AS parent_id, false AS absent
-              FROM messages LEFT JOIN linked USING (message_id) {plat_sql}
-            QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY is_stub) = 1
-        ),
-        missing AS (
-            SELECT m.parent_id AS message_id, NULL::VARCHAR AS actor_id, any_value(m.platform) AS platform,
-                   NULL::TIMESTAMP AS created_at, true AS is_stub, NULL::VARCHAR AS parent_id,
-                   true AS absent
-              FROM m WHERE m.parent_id IS NOT NULL
-               AND m.parent_id NOT IN (SELECT message_id FROM m)
-             GROUP BY m.parent_id
-        ),
-        coded AS (
-            SELECT row_number() OVER (ORDER BY message_id) - 1 AS i, *
-              FROM (SELECT * FROM m UNION ALL SELECT * FROM missing)
-        )
-        SELECT c.i, coalesce(p.i, -1) AS parent, c.message_id, c.actor_id, c.platform, c.created_at,
-               c.is_stub
-          FROM coded c LEFT JOIN coded p ON p.message_id = c.parent_id
-         ORDER BY c.i
-    """, params)
+    table = links
     parent = table["parent"].to_numpy().astype(np.int64)
     created = table["created_at"].cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)
     root, depth, cut = _roots(parent, created)
@@ -235,8 +204,9 @@ def cascades(
         "is_root": pa.array((parent < 0)[keep]),
         "platform": table["platform"].filter(mask),
         "virality": pa.array(virality[keep]),
+        "label": table["label"].filter(mask),
     })
-    return _measure(store, raw, [str(ids[int(i)]) for i in cut], since, until, min_size)
+    return _measure(raw, [str(ids[int(i)]) for i in cut], since, until, min_size, voice, efluentials)
 
 
 def _roots(parent: np.ndarray, created: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -311,23 +281,14 @@ def _virality(root: np.ndarray, parent: np.ndarray, depth: np.ndarray) -> np.nda
     return vir[root]
 
 
-def _measure(store, raw: pa.Table, cycles: list[str], since, until, min_size: int) -> CascadeSet:
+def _measure(raw: pa.Table, cycles: list[str], since, until, min_size: int, voice: pa.Table | None,
+             efluentials: pa.Table | None) -> CascadeSet:
     """Delays, participants, time to half, valence, label, e-fluential authors."""
-    con = duckdb.connect()
-    con.register("raw", raw)
-    con.register("voice", _optional(store, "voice_messages", ["message_id", "sentiment"]))
-    con.register("efl", _optional(store, "efluentials", ["actor_id"]))
-    roots = raw.filter(raw["is_root"]).select(["message_id"])
-    con.register("roots", roots)
-    store.con.register("_whuffie_cascade_roots", roots)
-    try:
-        labels = store.arrow("""
-            SELECT m.message_id, m.extra->>'label' AS label FROM messages m
-              JOIN _whuffie_cascade_roots r USING (message_id) WHERE m.extra->>'label' IS NOT NULL""")
-    finally:
-        store.con.unregister("_whuffie_cascade_roots")
-    con.register("labels", labels)
-    nodes = _arrow(con.sql("""
+    empty = pa.table({"message_id": pa.array([], pa.string()), "sentiment": pa.array([], pa.string())})
+    voice = voice.select(["message_id", "sentiment"]) if voice is not None else empty
+    efl = (efluentials.select(["actor_id"]) if efluentials is not None
+           else pa.table({"actor_id": pa.array([], pa.string())}))
+    nodes = arrowsql.query("""
         WITH start AS (
             SELECT cascade,
                    coalesce(max(created_at) FILTER (WHERE is_root), min(created_at)) AS started
@@ -341,9 +302,8 @@ def _measure(store, raw: pa.Table, cycles: list[str], since, until, min_size: in
                s.started
           FROM raw r JOIN start s USING (cascade)
          ORDER BY r.cascade, r.depth, r.created_at NULLS LAST, r.message_id
-    """))
-    con.register("nodes", nodes)
-    summary = _arrow(con.sql("""
+    """, raw=raw, efl=efl)
+    summary = arrowsql.query("""
         WITH first AS (
             SELECT cascade, actor_id, min(delay_seconds) AS t FROM nodes
              WHERE actor_id IS NOT NULL GROUP BY ALL
@@ -362,16 +322,15 @@ def _measure(store, raw: pa.Table, cycles: list[str], since, until, min_size: in
               FROM nodes GROUP BY cascade
         )
         SELECT a.cascade, r.actor_id AS root, a.size, a.messages, s.depth, s.breadth, r.virality,
-               h.time_to_half_seconds, v.sentiment AS valence, l.label, r.platform, a.started
+               h.time_to_half_seconds, v.sentiment AS valence, r.label, r.platform, a.started
           FROM agg a
           JOIN raw r ON r.message_id = a.cascade
           JOIN shape s ON s.cascade = a.cascade
           LEFT JOIN half h ON h.cascade = a.cascade
           LEFT JOIN voice v ON v.message_id = a.cascade AND NOT r.stub
-          LEFT JOIN labels l ON l.message_id = a.cascade
          WHERE a.size >= ? AND (? IS NULL OR a.started >= ?) AND (? IS NULL OR a.started < ?)
          ORDER BY a.size DESC, a.messages DESC, a.cascade
-    """, params=[min_size, since, since, until, until]))
+    """, [min_size, since, since, until, until], nodes=nodes, raw=raw, voice=voice)
     summary = summary.cast(pa.schema([
         ("cascade", pa.string()), ("root", pa.string()), ("size", pa.int64()), ("messages", pa.int64()),
         ("depth", pa.int32()), ("breadth", pa.int64()), ("virality", pa.float64()),
@@ -380,16 +339,7 @@ def _measure(store, raw: pa.Table, cycles: list[str], since, until, min_size: in
     ]))
     nodes = nodes.select(list(NODE_COLUMNS))
     nodes = nodes.filter(pc.is_in(nodes["cascade"], summary["cascade"]))
-    con.close()
     return CascadeSet(nodes, summary, cycles)
-
-
-def _optional(store, name: str, columns: list[str]) -> pa.Table:
-    """The newest run of a result, or an empty table of its columns when there is none."""
-    try:
-        return results.load(store, name).select(columns)
-    except (WhuffieError, KeyError):
-        return pa.table({c: pa.array([], pa.string()) for c in columns})
 
 
 def offspring(cs: CascadeSet) -> pa.Table:
@@ -402,19 +352,11 @@ def offspring(cs: CascadeSet) -> pa.Table:
     >>> offspring(cs).column("children").to_pylist()
     [2, 0, 0]
     """
-    con = duckdb.connect()
-    con.register("nodes", cs.nodes)
-    out = _arrow(con.sql("""
+    return arrowsql.query("""
         WITH c AS (SELECT parent_id, count(*) AS children FROM nodes WHERE parent_id IS NOT NULL GROUP BY 1)
         SELECT n.*, coalesce(c.children, 0) AS children
           FROM nodes n LEFT JOIN c ON c.parent_id = n.message_id
          ORDER BY n.cascade, n.depth, n.message_id
-    """))
-    con.close()
-    return out
+    """, nodes=cs.nodes)
 
 
-
-def _arrow(rel) -> pa.Table:
-    """A DuckDB relation as Arrow (``to_arrow_table`` in DuckDB 2, ``arrow`` before)."""
-    return (getattr(rel, "to_arrow_table", None) or rel.arrow)()

@@ -46,11 +46,11 @@ import numpy as np
 import pyarrow as pa
 from numba import njit, prange
 
+from whuffie import arrowsql
 from whuffie.errors import WhuffieError
 
 if TYPE_CHECKING:
     from whuffie.graph.build import Graph, GraphSpec
-    from whuffie.store.store import Store
 
 #: Runs per random stream (fixed, so results do not depend on the thread count).
 CHUNK = 64
@@ -305,7 +305,7 @@ class DiffusionGraph:
             One probability per edge (all alike, or an array aligned with
             ``graph``'s edges), or the weighted cascade model: ``1 / number of
             actors the listener pays attention to``. For a probability per
-            interaction kind use :meth:`from_store`, which sees the kinds.
+            interaction kind use :meth:`from_edge_kinds`, which sees the kinds.
 
         Examples
         --------
@@ -317,27 +317,30 @@ class DiffusionGraph:
         [('b', 'a', 0.5), ('c', 'a', 0.5), ('c', 'b', 1.0)]
         """
         if isinstance(prob, Mapping):
-            raise WhuffieError("a probability per interaction kind needs the kinds behind every edge: "
-                               "use DiffusionGraph.from_store(store, spec, prob_by_kind)")
+            raise WhuffieError("a probability per interaction kind needs the kinds behind every edge: use "
+                               "DiffusionGraph.from_edge_kinds(engine.edge_kinds(spec), spec, prob_by_kind)")
         return cls.from_arrays(graph.n, graph.dst, graph.src, prob, nodes=graph.nodes)
 
     @classmethod
-    def from_store(cls, store: Store, spec: GraphSpec | None = None,
-                   prob_by_kind: Mapping[str, float] | None = None,
-                   default: float | None = None) -> DiffusionGraph:
-        """The diffusion graph of a store with a transmission probability per interaction kind.
+    def from_edge_kinds(cls, edge_kinds: pa.Table, spec: GraphSpec | None = None,
+                        prob_by_kind: Mapping[str, float] | None = None,
+                        default: float | None = None) -> DiffusionGraph:
+        """The diffusion graph of the interactions with a transmission probability per kind.
 
         Each interaction is an independent chance to pass word on: a pair with
         ``c_k`` interactions of kind ``k`` (repetitions of an edge-list tie
         counted by its weight) transmits with ``1 - prod_k (1 - p_k) ** c_k``.
-        The edges and node numbering are those of :func:`build_graph` with the
-        same ``spec`` (reversed); edges with probability 0 are left out.
+        The edges and node numbering are those of
+        :func:`~whuffie.graph.build.build_graph` with the same ``spec``
+        (reversed); edges with probability 0 are left out.
 
         Parameters
         ----------
-        store : Store
+        edge_kinds : pyarrow.Table
+            ``source``, ``target``, ``kind`` and ``weight`` (the summed weight of the pair's
+            interactions of that kind), as ``engine.edge_kinds(spec)`` gives them.
         spec : GraphSpec, optional
-            Which interactions count (kinds, platforms, time window).
+            The kind weights and ``min_weight`` that decide which pairs are edges.
         prob_by_kind : mapping
             Probability per interaction kind (e.g. ``fit_ic(...).prob``).
         default : float, optional
@@ -346,37 +349,37 @@ class DiffusionGraph:
 
         Examples
         --------
-        >>> import whuffie
-        >>> from whuffie.store.model import Records, Tie
-        >>> from whuffie.store.writer import Batch
-        >>> with whuffie.open(":memory:") as store:
-        ...     b = Batch(); b.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0),
-        ...                                      Tie("x:2", "x", "x:a", "x:b", "reply")]))
-        ...     _ = store.con.execute("BEGIN"); _ = b.flush(store.con, None); _ = store.con.execute("COMMIT")
-        ...     g = DiffusionGraph.from_store(store, prob_by_kind={"mention": 0.5, "reply": 0.2})
+        >>> t = pa.table({"source": ["x:a", "x:a"], "target": ["x:b", "x:b"], "kind": ["mention", "reply"],
+        ...               "weight": [2.0, 1.0]})
+        >>> g = DiffusionGraph.from_edge_kinds(t, prob_by_kind={"mention": 0.5, "reply": 0.2})
         >>> list(g.nodes), g.indptr.tolist(), round(float(g.prob[0]), 3)  # 1 - 0.5**2 * 0.8
         (['x:a', 'x:b'], [0, 0, 1], 0.8)
         """
         import pyarrow.compute as pc
 
-        from whuffie.graph.build import GraphSpec, interactions_filter
+        from whuffie.graph.build import GraphSpec
 
         spec = spec if spec is not None else GraphSpec()
         if prob_by_kind is None:
-            raise WhuffieError("from_store needs prob_by_kind, e.g. {'reply': 0.05, 'mention': 0.02}")
-        where, params = interactions_filter(spec)
-        weights = spec.as_dict()["weights"]
-        case = " ".join(f"WHEN '{k}' THEN {float(w)!r}" for k, w in sorted(weights.items()))
-        rows = store.arrow(
-            f"""WITH k AS (SELECT source, target, kind, sum(weight) AS c,
-                                  sum(weight * CASE kind {case} ELSE 1.0 END) AS w
-                             FROM interactions WHERE {where} GROUP BY source, target, kind),
-                     e AS (SELECT source, target FROM k GROUP BY source, target
-                            HAVING sum(w) > 0 AND sum(w) >= ?)
-                SELECT k.source, k.target, k.kind, k.c FROM k JOIN e USING (source, target)""",
-            [*params, spec.min_weight],
-        )
-        kinds = rows.column("kind").to_pylist()
+            raise WhuffieError("from_edge_kinds needs prob_by_kind, e.g. {'reply': 0.05, 'mention': 0.02}")
+        def ends(table: pa.Table) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+            source, target = table.column("source"), table.column("target")
+            names = pc.unique(pa.chunked_array(source.chunks + target.chunks, type=pa.string())).sort()
+            return (names,
+                    pc.index_in(source, value_set=names).to_numpy(zero_copy_only=False).astype(np.int64),
+                    pc.index_in(target, value_set=names).to_numpy(zero_copy_only=False).astype(np.int64))
+
+        # The pairs build_graph keeps: total weight (kind weights applied) above 0 and min_weight.
+        names, listener, teller = ends(edge_kinds)
+        _, inverse = np.unique(teller * len(names) + listener, return_inverse=True)
+        weighted = edge_kinds.column("weight").to_numpy().astype(np.float64) * np.array(
+            [spec.weight_of(k) for k in edge_kinds.column("kind").to_pylist()], dtype=np.float64)
+        total = np.bincount(inverse, weights=weighted)
+        kept = edge_kinds.filter(pa.array(((total > 0) & (total >= spec.min_weight))[inverse]))
+        nodes, listener, teller = ends(kept)
+        n = len(nodes)
+        kinds = kept.column("kind").to_pylist()
+        c = kept.column("weight").to_numpy().astype(np.float64)
         missing = sorted(set(kinds) - set(prob_by_kind))
         if missing and default is None:
             raise WhuffieError(f"no transmission probability for interaction kind(s) {', '.join(missing)}; "
@@ -385,14 +388,9 @@ class DiffusionGraph:
         bad = {k: v for k, v in table.items() if not 0 <= v <= 1}
         if bad:
             raise WhuffieError(f"transmission probabilities must be in [0, 1], got {bad}")
-        source, target = rows.column("source"), rows.column("target")
-        nodes = pc.unique(pa.chunked_array(source.chunks + target.chunks, type=pa.string())).sort()
-        n = len(nodes)
-        listener = pc.index_in(source, value_set=nodes).to_numpy().astype(np.int64)
-        teller = pc.index_in(target, value_set=nodes).to_numpy().astype(np.int64)
         with np.errstate(divide="ignore"):
             log_q = np.log1p(-np.array([table[k] for k in kinds], dtype=np.float64))
-        log_q = log_q * rows.column("c").to_numpy()
+        log_q = log_q * c
         pairs, inverse = np.unique(teller * n + listener, return_inverse=True)
         p = -np.expm1(np.bincount(inverse, weights=log_q, minlength=len(pairs)))
         keep = p > 0
@@ -574,7 +572,7 @@ class ICFit:
     loglik: float
 
 
-def fit_ic(store: Store, cascades_nodes: pa.Table, spec: GraphSpec | None = None) -> ICFit:
+def fit_ic(cascades_nodes: pa.Table, interactions: pa.Table) -> ICFit:
     """Per-kind IC transmission probabilities by maximum likelihood from observed cascades.
 
     An *exposure* is a teller ``u`` adopting in a cascade (its first message
@@ -584,7 +582,7 @@ def fit_ic(store: Store, cascades_nodes: pa.Table, spec: GraphSpec | None = None
     ``v`` had already adopted; it is a *success* when ``u`` is ``v``'s parent.
     A pair with ``c_k`` interactions of kind ``k`` transmits with
     ``1 - prod_k (1 - p_k) ** c_k`` (the rule of
-    :meth:`DiffusionGraph.from_store`). With ``t_k = log(1 - p_k)`` the
+    :meth:`DiffusionGraph.from_edge_kinds`). With ``t_k = log(1 - p_k)`` the
     log-likelihood is concave, so the optimum is unique; it is found with
     L-BFGS-B. When every pair has one interaction of one kind, it is the
     closed form ``p_k = successes / trials``.
@@ -597,15 +595,14 @@ def fit_ic(store: Store, cascades_nodes: pa.Table, spec: GraphSpec | None = None
 
     Parameters
     ----------
-    store : Store
-        Holds the interactions (the attention edges).
     cascades_nodes : pyarrow.Table
         ``cascade, message_id, actor_id, parent_id, depth, created_at``, one row
         per message of a cascade; ``parent_id`` is the parent *message* (null at
         the root). Order in time is by ``created_at``, by ``depth`` where a
         time is missing.
-    spec : GraphSpec, optional
-        Which interactions count as attention edges (kinds, platforms, ...).
+    interactions : pyarrow.Table
+        The attention edges: ``source``, ``target``, ``kind``, ``created_at``, ``weight``, one
+        row per interaction, as ``engine.interactions(spec)`` gives them.
 
     Returns
     -------
@@ -618,64 +615,51 @@ def fit_ic(store: Store, cascades_nodes: pa.Table, spec: GraphSpec | None = None
 
     Examples
     --------
-    >>> import whuffie, datetime as dt
-    >>> from whuffie.store.model import Records, Tie
-    >>> from whuffie.store.writer import Batch
+    >>> import datetime as dt
     >>> t0 = dt.datetime(2024, 1, 1)
     >>> nodes = pa.table({"cascade": ["c1", "c1", "c2"], "message_id": ["m1", "m2", "m3"],
     ...                   "actor_id": ["x:b", "x:a", "x:b"], "parent_id": [None, "m1", None],
     ...                   "depth": [0, 1, 0], "created_at": [t0, t0 + dt.timedelta(hours=1), t0]})
-    >>> with whuffie.open(":memory:") as store:
-    ...     b = Batch(); b.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "reply")]))
-    ...     _ = store.con.execute("BEGIN"); _ = b.flush(store.con, None); _ = store.con.execute("COMMIT")
-    ...     fit = fit_ic(store, nodes)
+    >>> att = pa.table({"source": ["x:a"], "target": ["x:b"], "kind": ["reply"],
+    ...                 "created_at": pa.array([None], pa.timestamp("us")), "weight": [1.0]})
+    >>> fit = fit_ic(nodes, att)
     >>> fit.prob, fit.trials, fit.successes  # a listened to b twice, took it up once
     ({'reply': 0.5}, {'reply': 2}, {'reply': 1})
     """
-    from whuffie.graph.build import GraphSpec, interactions_filter
-
     need = {"cascade", "message_id", "actor_id", "parent_id", "depth", "created_at"}
     lacking = sorted(need - set(cascades_nodes.column_names))
     if lacking:
         raise WhuffieError(f"cascades_nodes lacks column(s) {', '.join(lacking)}; expected "
                            "cascade, message_id, actor_id, parent_id, depth, created_at")
-    spec = spec if spec is not None else GraphSpec()
-    where, params = interactions_filter(spec)
-    name = f"_fit_ic_nodes_{id(cascades_nodes)}"
-    store.con.register(name, cascades_nodes.select(sorted(need)))
-    try:
-        rows = store.arrow(
-            f"""WITH nd AS (SELECT CAST(cascade AS VARCHAR) AS cascade, message_id, actor_id, parent_id,
-                                   depth, CAST(created_at AS TIMESTAMP) AS t FROM {name}),
-                 first AS (SELECT cascade, actor_id, arg_min(message_id, (t, depth)) AS mid
-                             FROM nd GROUP BY cascade, actor_id),
-                 adopt AS (SELECT f.cascade, f.actor_id, n.t, n.depth, p.actor_id AS parent
-                             FROM first f
-                             JOIN nd n ON n.cascade = f.cascade AND n.message_id = f.mid
-                             LEFT JOIN nd p ON p.cascade = n.cascade AND p.message_id = n.parent_id),
-                 att AS (SELECT source, target, kind, created_at, weight FROM interactions WHERE {where}),
-                 ex AS (SELECT u.cascade, u.actor_id AS teller, i.source AS listener, i.kind,
-                               sum(i.weight) AS c
-                          FROM adopt u JOIN att i
-                            ON i.target = u.actor_id AND (i.created_at IS NULL OR u.t IS NULL
-                                                          OR i.created_at < u.t)
-                         GROUP BY ALL),
-                 trial AS (SELECT e.cascade, e.teller, e.listener,
-                                  coalesce(any_value(v.parent) = e.teller, false) AS success,
-                                  string_agg(e.kind || '=' || CAST(e.c AS VARCHAR), ',' ORDER BY e.kind)
-                                      AS pattern
-                             FROM ex e JOIN adopt u ON u.cascade = e.cascade AND u.actor_id = e.teller
-                             LEFT JOIN adopt v ON v.cascade = e.cascade AND v.actor_id = e.listener
-                            WHERE v.actor_id IS NULL OR v.parent = e.teller
-                               OR coalesce(v.t > u.t, v.depth > u.depth)
-                            GROUP BY e.cascade, e.teller, e.listener)
-            SELECT pattern, count(*) AS trials, sum(CAST(success AS BIGINT)) AS successes,
-                   (SELECT count(DISTINCT cascade) FROM nd) AS cascades
-              FROM trial GROUP BY pattern ORDER BY pattern""",
-            params,
-        )
-    finally:
-        store.con.unregister(name)
+    rows = arrowsql.query(
+        """WITH nd AS (SELECT CAST(cascade AS VARCHAR) AS cascade, message_id, actor_id, parent_id,
+                              depth, CAST(created_at AS TIMESTAMP) AS t FROM nodes),
+             first AS (SELECT cascade, actor_id, arg_min(message_id, (t, depth)) AS mid
+                         FROM nd GROUP BY cascade, actor_id),
+             adopt AS (SELECT f.cascade, f.actor_id, n.t, n.depth, p.actor_id AS parent
+                         FROM first f
+                         JOIN nd n ON n.cascade = f.cascade AND n.message_id = f.mid
+                         LEFT JOIN nd p ON p.cascade = n.cascade AND p.message_id = n.parent_id),
+             ex AS (SELECT u.cascade, u.actor_id AS teller, i.source AS listener, i.kind,
+                           sum(i.weight) AS c
+                      FROM adopt u JOIN att i
+                        ON i.target = u.actor_id AND (i.created_at IS NULL OR u.t IS NULL
+                                                      OR i.created_at < u.t)
+                     GROUP BY ALL),
+             trial AS (SELECT e.cascade, e.teller, e.listener,
+                              coalesce(any_value(v.parent) = e.teller, false) AS success,
+                              string_agg(e.kind || '=' || CAST(e.c AS VARCHAR), ',' ORDER BY e.kind)
+                                  AS pattern
+                         FROM ex e JOIN adopt u ON u.cascade = e.cascade AND u.actor_id = e.teller
+                         LEFT JOIN adopt v ON v.cascade = e.cascade AND v.actor_id = e.listener
+                        WHERE v.actor_id IS NULL OR v.parent = e.teller
+                           OR coalesce(v.t > u.t, v.depth > u.depth)
+                        GROUP BY e.cascade, e.teller, e.listener)
+        SELECT pattern, count(*) AS trials, sum(CAST(success AS BIGINT)) AS successes,
+               (SELECT count(DISTINCT cascade) FROM nd) AS cascades
+          FROM trial GROUP BY pattern ORDER BY pattern""",
+        nodes=cascades_nodes.select(sorted(need)),
+        att=interactions.select(["source", "target", "kind", "created_at", "weight"]))
     if rows.num_rows == 0:
         raise WhuffieError("no exposure found: no cascade participant had a listener in the interactions "
                            "(check that the cascades and the store share actor ids and the kinds filter)")

@@ -647,7 +647,7 @@ def heuristic_seeds(
     how: str,
     *,
     graph=None,
-    store=None,
+    efluentials: pa.Table | None = None,
     candidates: Iterable[int] | None = None,
 ) -> np.ndarray:
     """The top ``k`` actors by a rule of thumb, as node indices of ``g``.
@@ -662,20 +662,20 @@ def heuristic_seeds(
     how : {"degree", "pagerank", "coreness", "efluentials"}
         ``degree``: people who listen to them (out-degree in the diffusion graph, in-degree in the
         attention graph); ``pagerank``, ``coreness``: :func:`whuffie.influence.rank.pagerank` and
-        :func:`~whuffie.influence.rank.coreness` on the attention graph; ``efluentials``: the newest
-        stored ``efluentials`` result, by rank. Ties go to the lower node index.
+        :func:`~whuffie.influence.rank.coreness` on the attention graph; ``efluentials``: the
+        ``efluentials`` table given, by rank. Ties go to the lower node index.
     graph : Graph, optional
         The attention graph, for ``pagerank`` and ``coreness`` when ``g`` is a diffusion graph;
         nodes are matched by actor id.
-    store : Store, optional
-        For ``efluentials``.
+    efluentials : pyarrow.Table, optional
+        An ``efluentials`` result (``actor_id``, ``rank``), for ``efluentials``.
     candidates : iterable of int, optional
         Node indices of ``g`` allowed as seeds.
 
     Raises
     ------
     WhuffieError
-        For an unknown ``how``, a missing ``graph`` or ``store``, or no stored e-fluentials.
+        For an unknown ``how``, or a missing ``graph`` or ``efluentials``.
 
     Examples
     --------
@@ -705,11 +705,9 @@ def heuristic_seeds(
         att_score = pagerank(att) if how == "pagerank" else coreness(att).astype(np.float64)
         score = _align(att_score, att.nodes, g)
         return _top(score, eligible, k)
-    if store is None:
-        raise WhuffieError("heuristic 'efluentials' needs the store holding an 'efluentials' result")
-    from whuffie.store.results import load
-
-    table = load(store, "efluentials").sort_by("rank")
+    if efluentials is None:
+        raise WhuffieError("heuristic 'efluentials' needs an 'efluentials' result (whuffie efluentials)")
+    table = efluentials.sort_by("rank")
     index = {a: i for i, a in enumerate(np.asarray(g.nodes).tolist())}
     picked = [index[a] for a in table.column("actor_id").to_pylist() if a in index and eligible[index[a]]]
     return np.array(picked[:k], np.int64)

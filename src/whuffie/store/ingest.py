@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING, Protocol
 
 import orjson
 
-from whuffie import __version__
 from whuffie.errors import SourceError, WhuffieError
 from whuffie.sources import get_reader, sniff
 from whuffie.sources.base import Bad, Reader
 from whuffie.sources.io import DAMAGED_INPUT, HEAD_SIZE, Input, excerpt, loads_json_line
 from whuffie.store.writer import Batch, QuarantineRow, Tables, write_parts, write_tables
+from whuffie.version import __version__
 
 if TYPE_CHECKING:
     from whuffie.store.store import Store

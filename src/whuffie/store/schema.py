@@ -13,7 +13,8 @@ opening a store written by a newer Whuffie is refused rather than damaged.
 
 from __future__ import annotations
 
-from whuffie.store.model import VOTE_KINDS
+from whuffie.model import VOTE_KINDS
+from whuffie.store.catalog import comment_statements
 
 _VOTE_KINDS_SQL = ", ".join(f"'{k}'" for k in VOTE_KINDS)
 
@@ -211,10 +212,23 @@ RUNS_V2 = """
         version VARCHAR
     )"""
 
+# Version 3: runs that can be found again (reused) and pruned, with their inputs and headline
+# figures; every table and column documented in the store itself (see store.catalog); and a
+# ``latest_<name>`` view over each result table (created by store.results, also for the result
+# tables of older stores).
+RUNS_V3 = [
+    "ALTER TABLE runs ADD COLUMN fingerprint VARCHAR",
+    "ALTER TABLE runs ADD COLUMN params_key VARCHAR",
+    "ALTER TABLE runs ADD COLUMN inputs JSON",
+    "ALTER TABLE runs ADD COLUMN summary JSON",
+    "ALTER TABLE runs ADD COLUMN tables JSON",
+]
+
 #: version -> statements that upgrade a store from version - 1.
 MIGRATIONS: dict[int, list[str]] = {
     1: [*TABLES_V1, INTERACTIONS_VIEW],
     2: [RUNS_V2],
+    3: [*RUNS_V3, *comment_statements()],
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -17,35 +17,31 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from whuffie import __version__
 from whuffie.errors import SchemaError, WhuffieError
+from whuffie.model import Records
 from whuffie.store.schema import INTERACTION_KINDS, MIGRATIONS, SCHEMA_VERSION
+from whuffie.version import __version__
 
 #: Where the store lives when neither ``--db`` nor ``WHUFFIE_DB`` says otherwise.
 DEFAULT_DB = "whuffie.duckdb"
+#: The DuckDB storage format a new store is written in: the one DuckDB 1.0 introduced, which every
+#: DuckDB from 1.0 on reads (the command-line client and R or Python packages users already have),
+#: where the newest format would be readable by the newest DuckDB only.
+STORAGE_VERSION = "v1.0.0"
+#: DuckDB settings of every connection: the storage version, used only when the file is created.
+_CONFIG = {"storage_compatibility_version": STORAGE_VERSION}
+
+
+def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    # DuckDB draws a progress bar on stdout for queries over two seconds, where a command may be
+    # printing JSON or CSV.
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def default_path() -> Path:
     """The store path from ``WHUFFIE_DB``, or ``./whuffie.duckdb``."""
     return Path(os.environ.get("WHUFFIE_DB") or DEFAULT_DB)
-
-
-def window_sql(column: str, since: Any = None, until: Any = None) -> tuple[str, list[Any]]:
-    """A SQL condition (`` AND ...``, empty without bounds) keeping ``column`` in ``[since, until)``.
-
-    Examples
-    --------
-    >>> window_sql("m.created_at", since="2024-01-01")
-    (' AND m.created_at >= CAST(? AS TIMESTAMP)', ['2024-01-01'])
-    """
-    sql, params = "", []
-    if since is not None:
-        sql += f" AND {column} >= CAST(? AS TIMESTAMP)"
-        params.append(since)
-    if until is not None:
-        sql += f" AND {column} < CAST(? AS TIMESTAMP)"
-        params.append(until)
-    return sql, params
 
 
 def _now() -> datetime:
@@ -62,6 +58,9 @@ class Store:
         ``":memory:"`` gives a throw-away in-memory store.
     read_only : bool
         Open without taking the write lock (no migration, no import).
+    writable_on_demand : bool
+        With ``read_only``: take the write lock when something must be written (a new analysis
+        run), so that a command that mostly reads does not lock out other readers.
 
     Examples
     --------
@@ -71,9 +70,11 @@ class Store:
     {}
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False,
+                 writable_on_demand: bool = False) -> None:
         self.path = Path(path) if path is not None else default_path()
         self.read_only = read_only
+        self.writable_on_demand = writable_on_demand and read_only
         target = str(self.path)
         if target != ":memory:":
             if read_only and not self.path.exists():
@@ -104,7 +105,8 @@ class Store:
 
     def _connect(self, target: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         try:
-            return duckdb.connect(target, read_only=read_only)
+            # The storage version only matters when the file is created; existing files keep theirs.
+            return _quiet(duckdb.connect(target, read_only=read_only, config=_CONFIG))
         except duckdb.IOException as exc:
             raise WhuffieError(
                 f"cannot open store {self.path}: {exc}. Is another whuffie process using it?"
@@ -146,6 +148,9 @@ class Store:
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[step]:
                     self.con.execute(statement)
+            from whuffie.store.results import describe_results
+
+            describe_results(self.con)
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('created_by', ?)",
                 [str(SCHEMA_VERSION), f"whuffie {__version__}"],
@@ -165,6 +170,36 @@ class Store:
     def close(self) -> None:
         """Close the store (checkpointing DuckDB's write-ahead log)."""
         self.con.close()
+
+    def make_writable(self) -> bool:
+        """Take the write lock of a store opened read-only with ``writable_on_demand``.
+
+        Returns whether the store is now writable: ``False`` when it was opened read-only for
+        good, or when another process holds the file (a notebook, another command).
+        """
+        if not self.read_only:
+            return True
+        if not self.writable_on_demand or str(self.path) == ":memory:":
+            return False
+        self.con.close()
+        try:
+            self.con = _quiet(duckdb.connect(str(self.path), read_only=False, config=_CONFIG))
+        except duckdb.Error:
+            self.con = self._connect(str(self.path), True)
+            return False
+        self.read_only = False
+        self._engine = None
+        self._mark_interrupted()
+        return True
+
+    @property
+    def engine(self):
+        """The :class:`~whuffie.engines.embedded.EmbeddedEngine` serving this store's tables."""
+        from whuffie.engines.embedded import EmbeddedEngine
+
+        if getattr(self, "_engine", None) is None or self._engine.store is not self:
+            self._engine = EmbeddedEngine(self)
+        return self._engine
 
     def __enter__(self) -> Store:
         return self
@@ -306,6 +341,11 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         return self.sql(sql)
 
+    def quarantine_reasons(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Quarantined records counted by reason, most frequent first, with an example file."""
+        return self.sql("SELECT reason, count(*) AS records, min(path) AS example_file FROM quarantine "
+                        "GROUP BY reason ORDER BY records DESC, reason LIMIT ?", [int(limit)])
+
     # -- imports -------------------------------------------------------------------------
 
     def begin_import(self, path: str, fmt: str, size: int, options: dict[str, str]) -> int:
@@ -320,33 +360,34 @@ class Store:
         )
         return int(import_id)
 
+    def add(self, records: Records) -> tuple[int, int]:
+        """Store records built in Python (outside any import), in one transaction.
+
+        Returns ``(stored, duplicate)``: records new to the store and records it already held.
+
+        Examples
+        --------
+        >>> import whuffie
+        >>> from whuffie.model import Message, Records
+        >>> with whuffie.open(":memory:") as store:
+        ...     store.add(Records(messages=[Message("x:1", "x", "x:a", None, text="hello")]))
+        (1, 0)
+        """
+        from whuffie.store.writer import Batch
+
+        batch = Batch()
+        batch.add(records)
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            done = batch.flush(self.con, None)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return done
+
     def ingest(self, paths, format: str = "auto", **kwargs):
         """Import files or folders; see :func:`whuffie.store.ingest.ingest`."""
         from whuffie.store.ingest import ingest
 
         return ingest(self, paths, format=format, **kwargs)
-
-
-def open(path: str | os.PathLike | None = None, read_only: bool = False) -> Store:
-    """Open (and create or migrate) a Whuffie store.
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        The DuckDB file. Defaults to ``WHUFFIE_DB`` or ``./whuffie.duckdb``.
-    read_only : bool
-        Open without the write lock.
-
-    Returns
-    -------
-    Store
-
-    Examples
-    --------
-    >>> import whuffie
-    >>> store = whuffie.open(":memory:")
-    >>> store.schema_version >= 1
-    True
-    >>> store.close()
-    """
-    return Store(path, read_only=read_only)

@@ -1,6 +1,6 @@
 """Batched, idempotent writes of canonical records to the DuckDB store.
 
-A :class:`Batch` collects the :class:`~whuffie.store.model.Records` of many
+A :class:`Batch` collects the :class:`~whuffie.model.Records` of many
 raw records, merges repeated ids (a tweet seen twice in a stream, an original
 embedded in several retweets), and :meth:`Batch.flush` writes it in one
 transaction through Arrow tables. Every table has a primary key and every
@@ -27,7 +27,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from whuffie.store.model import (
+from whuffie.model import (
     Actor,
     Link,
     Mention,
@@ -82,7 +82,7 @@ class Batch:
 
     Examples
     --------
-    >>> from whuffie.store.model import Message, Records
+    >>> from whuffie.model import Message, Records
     >>> b = Batch()
     >>> r = Records(messages=[Message("x:1", "x", "x:a", None, text="hi")])
     >>> b.add(r); b.add(r)

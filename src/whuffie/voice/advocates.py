@@ -52,11 +52,12 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from whuffie import arrowsql
 from whuffie.errors import WhuffieError
-from whuffie.voice.inbox import check_columns, inbound_sql, registered, resolve_brands
+from whuffie.voice.inbox import THREAD_TABLES, check_columns, inbound_sql
 
 if TYPE_CHECKING:
-    from whuffie.store.store import Store
+    from whuffie.engines.base import Engine
 
 #: Below this share of polar (positive or negative) messages, an actor is neutral.
 MIN_POLAR_SHARE = 1 / 3
@@ -65,8 +66,8 @@ MIN_CONSISTENCY = 2 / 3
 STANCES = ("detractor", "advocate", "mixed", "neutral")
 
 
-def _topic_condition(topic: Sequence[str]) -> tuple[str, list[str]]:
-    """SQL keeping the messages ``m`` about any of the terms, and its parameters."""
+def _topic_condition(topic: Sequence[str]) -> tuple[str, list[str], bool]:
+    """SQL keeping the messages ``m`` about any of the terms, its parameters, and whether it reads tags."""
     terms = [t.strip().lower() for t in topic if t and t.strip()]
     if not terms:
         raise WhuffieError("the topic has no terms: give words or #hashtags")
@@ -79,15 +80,15 @@ def _topic_condition(topic: Sequence[str]) -> tuple[str, list[str]]:
         sql += " OR m.message_id IN (SELECT message_id FROM tags WHERE lower(tag) IN " \
                "(SELECT unnest(?::VARCHAR[])))"
         params.append(tags)
-    return sql + ")", params
+    return sql + ")", params, bool(tags)
 
 
 def advocates(
-    store: Store,
+    engine: Engine,
     voice: pa.Table,
     *,
     influence: pa.Table | None = None,
-    brands: Sequence[str] | None = None,
+    brand_ids: Sequence[str] | None = None,
     topic: Sequence[str] | None = None,
     min_messages: int = 2,
     evidence: int = 3,
@@ -98,16 +99,16 @@ def advocates(
 
     Parameters
     ----------
-    store : Store
-        The store.
+    engine : Engine
+        Where the messages and actors are (``store.engine``).
     voice : pyarrow.Table
         Per-message sentiment: ``message_id, sentiment, score`` (the
         ``voice_messages`` result). Messages without a row are not counted.
     influence : pyarrow.Table, optional
         The ``influence`` result (``actor_id, pagerank, audience``).
-    brands : sequence of str, optional
-        The brand's accounts (handles or actor ids, see
-        :func:`whuffie.voice.inbox.resolve_brands`): count the messages addressed to it.
+    brand_ids : sequence of str, optional
+        The brand's actor ids (see :func:`whuffie.voice.inbox.resolve_brands`): count the messages
+        addressed to it.
     topic : sequence of str, optional
         Words or #hashtags: count the messages that contain one.
     min_messages : int
@@ -124,12 +125,13 @@ def advocates(
     Examples
     --------
     >>> import whuffie, pyarrow as pa
+    >>> from whuffie.model import Message, Records
     >>> store = whuffie.open(":memory:")
-    >>> _ = store.con.execute('''INSERT INTO messages (message_id, platform, actor_id, kind, text, is_stub)
-    ...     SELECT 'x:' || i, 'x', 'x:' || (i % 2), 'post', 'bread', false FROM range(6) t(i)''')
+    >>> _ = store.add(Records(messages=[Message(f"x:{i}", "x", f"x:{i % 2}", None, text="bread")
+    ...                                 for i in range(6)]))
     >>> voice = pa.table({"message_id": [f"x:{i}" for i in range(6)],
     ...                   "sentiment": ["negative", "positive"] * 3, "score": [-0.8, 0.5] * 3})
-    >>> table = advocates(store, voice, topic=["Bread"])
+    >>> table = advocates(store.engine, voice, topic=["Bread"])
     >>> table.select(["actor_id", "stance", "messages", "evidence"]).to_pylist()
     ... # doctest: +NORMALIZE_WHITESPACE
     [{'actor_id': 'x:0', 'stance': 'detractor', 'messages': 3, 'evidence': ['x:0', 'x:2', 'x:4']},
@@ -140,83 +142,94 @@ def advocates(
     check_columns(influence, "influence", ("actor_id", "pagerank", "audience"))
     if evidence < 0 or min_messages < 1:
         raise WhuffieError(f"evidence must be >= 0 and min_messages >= 1 (got {evidence}, {min_messages})")
-    with registered(store, voice=voice, influence=influence) as views:
-        v, infl = views["voice"], views["influence"]
-        params: list = []
-        subjects = []
-        if brands:
-            ids = resolve_brands(store, brands)
-            sql, extra = inbound_sql(None, None, None, None)
-            subjects.append(f"SELECT message_id FROM ({sql})")
-            params += [ids, *extra]
-        if topic:
-            cond, extra = _topic_condition(topic)
-            subjects.append(f"SELECT m.message_id FROM messages m WHERE NOT m.is_stub AND {cond}")
-            params += extra
-        about = " UNION ".join(subjects) if subjects else "SELECT message_id FROM messages WHERE NOT is_stub"
-        if infl:
-            infl_cte = f"""infl AS (
-                SELECT actor_id, pagerank::DOUBLE AS pagerank, audience::DOUBLE AS audience,
-                       cume_dist() OVER (ORDER BY pagerank) AS pct
-                  FROM {infl} WHERE pagerank IS NOT NULL),"""
-            infl_join = "LEFT JOIN infl f ON f.actor_id = s.actor_id"
-            pagerank, audience, pct = "f.pagerank", "f.audience", "coalesce(f.pct, 0)"
-        else:
-            infl_cte, infl_join, pagerank, audience, pct = "", "", "NULL::DOUBLE", "NULL::DOUBLE", "0"
-        sql = f"""
-        WITH {infl_cte}
-        msg AS (
-            SELECT m.actor_id, m.message_id, v.sentiment::VARCHAR AS sentiment, v.score::DOUBLE AS score
-              FROM ({about}) a JOIN messages m ON m.message_id = a.message_id
-              JOIN {v} v ON v.message_id = m.message_id
-             WHERE m.actor_id IS NOT NULL),
-        per AS (
-            SELECT actor_id, count(*) AS messages,
-                   count(*) FILTER (WHERE sentiment = 'positive') AS positive,
-                   count(*) FILTER (WHERE sentiment = 'negative') AS negative,
-                   count(*) FILTER (WHERE sentiment = 'neutral') AS neutral,
-                   avg(score) AS mean_score
-              FROM msg GROUP BY actor_id HAVING count(*) >= ?),
-        stance AS (
-            SELECT *,
-                   CASE WHEN positive + negative > 0
-                        THEN greatest(positive, negative) / (positive + negative) END AS consistency,
-                   CASE WHEN positive + negative < ? * messages OR positive + negative = 0 THEN 'neutral'
-                        WHEN positive = negative
-                          OR greatest(positive, negative) < ? * (positive + negative) THEN 'mixed'
-                        WHEN positive > negative THEN 'advocate' ELSE 'detractor' END AS stance
-              FROM per),
-        interactors AS (
-            SELECT target AS actor_id, count(DISTINCT source) AS n FROM interactions
-             WHERE target IN (SELECT actor_id FROM per) AND source <> target GROUP BY 1),
-        followers AS (
-            SELECT actor_id, max(handle) AS handle, max(followers) AS followers FROM actors
-             WHERE actor_id IN (SELECT actor_id FROM per) GROUP BY 1),
-        evid AS (
-            SELECT m.actor_id,
-                   list(m.message_id ORDER BY
-                        CASE s.stance WHEN 'detractor' THEN m.score WHEN 'advocate' THEN -m.score
-                             ELSE -abs(m.score) END, m.message_id)[1:?] AS evidence
-              FROM msg m JOIN stance s USING (actor_id)
-             WHERE CASE s.stance WHEN 'detractor' THEN m.sentiment = 'negative'
-                                 WHEN 'advocate' THEN m.sentiment = 'positive'
-                                 WHEN 'mixed' THEN m.sentiment <> 'neutral' ELSE true END
-             GROUP BY 1)
-        SELECT s.actor_id, fo.handle, s.messages, s.positive, s.negative, s.neutral, s.mean_score,
-               s.consistency, s.stance, {pagerank} AS influence,
-               coalesce({audience}, fo.followers::DOUBLE, it.n::DOUBLE, 0) AS reach,
-               abs(s.mean_score) * coalesce(s.consistency, 0)
-                 * (1 + log10(1 + coalesce({audience}, fo.followers::DOUBLE, it.n::DOUBLE, 0)))
-                 * (1 + {pct}) AS weight,
-               coalesce(e.evidence, []::VARCHAR[]) AS evidence
-          FROM stance s {infl_join}
-          LEFT JOIN followers fo ON fo.actor_id = s.actor_id
-          LEFT JOIN interactors it ON it.actor_id = s.actor_id
-          LEFT JOIN evid e ON e.actor_id = s.actor_id
-         ORDER BY CASE s.stance WHEN 'detractor' THEN 0 WHEN 'advocate' THEN 1 ELSE 2 END,
-                  weight DESC, s.actor_id
-        """
-        return store.arrow(sql, [*params, min_messages, MIN_POLAR_SHARE, MIN_CONSISTENCY, evidence])
+    columns = ["message_id", "actor_id"] + (["text", "title"] if topic else [])
+    tables: dict[str, pa.Table] = {
+        "vm": engine.messages(columns, ids=voice["message_id"], require=["actor"]),
+        "v": voice.select(["message_id", "sentiment", "score"]),
+    }
+    params: list = []
+    subjects = []
+    if brand_ids:
+        ids = list(brand_ids)
+        sql, extra = inbound_sql(None, None, None, None)
+        subjects.append(f"SELECT message_id FROM ({sql})")
+        params += [ids, *extra]
+        threads = engine.brand_threads(ids)
+        tables.update({name: threads[name] for name in THREAD_TABLES})
+    if topic:
+        cond, extra, with_tags = _topic_condition(topic)
+        subjects.append(f"SELECT m.message_id FROM vm m WHERE {cond}")
+        params += extra
+        if with_tags:
+            tags = engine.tags()
+            tables["tags"] = tags.filter(pc.is_in(tags["message_id"], value_set=tables["vm"]["message_id"]))
+    about = " UNION ".join(subjects) if subjects else "SELECT message_id FROM vm"
+    msg_sql = f"""
+        SELECT m.actor_id, m.message_id, v.sentiment::VARCHAR AS sentiment, v.score::DOUBLE AS score
+          FROM ({about}) a JOIN vm m ON m.message_id = a.message_id
+          JOIN v ON v.message_id = m.message_id
+         WHERE m.actor_id IS NOT NULL"""
+    msg = arrowsql.query(msg_sql, params, **tables)
+    authors = pc.unique(msg["actor_id"])
+    if influence is not None:
+        infl_cte = """infl AS (
+            SELECT actor_id, pagerank::DOUBLE AS pagerank, audience::DOUBLE AS audience,
+                   cume_dist() OVER (ORDER BY pagerank) AS pct
+              FROM influence WHERE pagerank IS NOT NULL),"""
+        infl_join = "LEFT JOIN infl f ON f.actor_id = s.actor_id"
+        pagerank, audience, pct = "f.pagerank", "f.audience", "coalesce(f.pct, 0)"
+    else:
+        infl_cte, infl_join, pagerank, audience, pct = "", "", "NULL::DOUBLE", "NULL::DOUBLE", "0"
+    sql = f"""
+    WITH {infl_cte}
+    per AS (
+        SELECT actor_id, count(*) AS messages,
+               count(*) FILTER (WHERE sentiment = 'positive') AS positive,
+               count(*) FILTER (WHERE sentiment = 'negative') AS negative,
+               count(*) FILTER (WHERE sentiment = 'neutral') AS neutral,
+               avg(score) AS mean_score
+          FROM msg GROUP BY actor_id HAVING count(*) >= ?),
+    stance AS (
+        SELECT *,
+               CASE WHEN positive + negative > 0
+                    THEN greatest(positive, negative) / (positive + negative) END AS consistency,
+               CASE WHEN positive + negative < ? * messages OR positive + negative = 0 THEN 'neutral'
+                    WHEN positive = negative
+                      OR greatest(positive, negative) < ? * (positive + negative) THEN 'mixed'
+                    WHEN positive > negative THEN 'advocate' ELSE 'detractor' END AS stance
+          FROM per),
+    followers AS (
+        SELECT actor_id, max(handle) AS handle, max(followers) AS followers FROM actors
+         WHERE actor_id IN (SELECT actor_id FROM per) GROUP BY 1),
+    evid AS (
+        SELECT m.actor_id,
+               list(m.message_id ORDER BY
+                    CASE s.stance WHEN 'detractor' THEN m.score WHEN 'advocate' THEN -m.score
+                         ELSE -abs(m.score) END, m.message_id)[1:?] AS evidence
+          FROM msg m JOIN stance s USING (actor_id)
+         WHERE CASE s.stance WHEN 'detractor' THEN m.sentiment = 'negative'
+                             WHEN 'advocate' THEN m.sentiment = 'positive'
+                             WHEN 'mixed' THEN m.sentiment <> 'neutral' ELSE true END
+         GROUP BY 1)
+    SELECT s.actor_id, fo.handle, s.messages, s.positive, s.negative, s.neutral, s.mean_score,
+           s.consistency, s.stance, {pagerank} AS influence,
+           coalesce({audience}, fo.followers::DOUBLE, it.n::DOUBLE, 0) AS reach,
+           abs(s.mean_score) * coalesce(s.consistency, 0)
+             * (1 + log10(1 + coalesce({audience}, fo.followers::DOUBLE, it.n::DOUBLE, 0)))
+             * (1 + {pct}) AS weight,
+           coalesce(e.evidence, []::VARCHAR[]) AS evidence
+      FROM stance s {infl_join}
+      LEFT JOIN followers fo ON fo.actor_id = s.actor_id
+      LEFT JOIN interactors it ON it.actor_id = s.actor_id
+      LEFT JOIN evid e ON e.actor_id = s.actor_id
+     ORDER BY CASE s.stance WHEN 'detractor' THEN 0 WHEN 'advocate' THEN 1 ELSE 2 END,
+              weight DESC, s.actor_id
+    """
+    inputs = {"msg": msg, "actors": engine.actors(["actor_id", "handle", "followers"], ids=authors),
+              "interactors": engine.interactors(authors)}
+    if influence is not None:
+        inputs["influence"] = influence
+    return arrowsql.query(sql, [min_messages, MIN_POLAR_SHARE, MIN_CONSISTENCY, evidence], **inputs)
 
 
 def by_stance(table: pa.Table, stance: str) -> pa.Table:

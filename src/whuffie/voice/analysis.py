@@ -1,26 +1,31 @@
-"""The voice step over a store: language, sentiment and concerns of every message.
+"""The voice step: language, sentiment and concerns of every message.
 
-:func:`voice_messages` reads the messages that have text, in batches, and gives one row per
-message (the ``voice_messages`` result); :func:`run_voice` saves it as a run. Batches are
-scored on several processes (the analyzers are pure Python and CPU-bound); the transformer
-back end runs in one process, since PyTorch already uses every core.
+:func:`voice_messages` reads the messages that have text, in batches, from an engine (see
+:mod:`whuffie.engines`) and gives one row per message (the ``voice_messages`` result; the library
+call :meth:`whuffie.Store.voice` saves it as a run). Batches are scored on several processes (the
+analyzers are pure Python and CPU-bound); the transformer back end runs in one process, since
+PyTorch already uses every core. Workers are *spawned*, on every operating system: each builds its
+own scorer from the parameters and receives only texts, never a handle on the store (a forked
+worker would inherit the parent's open database connection, and macOS and Windows cannot fork).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
-from whuffie.store.store import Store, window_sql
+from whuffie import arrowsql
 from whuffie.voice.sentiment import LABELS, get_analyzer
+
+if TYPE_CHECKING:
+    from whuffie.engines.base import Engine
 
 #: The columns of the ``voice_messages`` result.
 SCHEMA = pa.schema([
@@ -54,9 +59,10 @@ class VoiceParams:
     since, until : datetime, optional
         Only messages in ``[since, until)``.
     workers : int
-        Processes; 0 chooses (every core, one for the transformer).
+        Processes; 0 chooses (every core up to 4, one for the transformer). Not part of the
+        result: any number of workers gives the same rows.
     batch : int
-        Messages per batch.
+        Messages per batch (likewise not part of the result).
     """
 
     analyzer: str = "lexicon"
@@ -71,7 +77,18 @@ class VoiceParams:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
+        """The parameters that decide the result, JSON-ready (``workers`` and ``batch`` left out).
+
+        Examples
+        --------
+        >>> VoiceParams(workers=3).as_dict()["analyzer"], "workers" in VoiceParams().as_dict()
+        ('lexicon', False)
+        """
         d = asdict(self)
+        d.pop("workers")
+        d.pop("batch")
+        d["concerns"] = list(self.concerns)
+        d["platforms"] = list(self.platforms)
         d["since"] = self.since.isoformat() if self.since else None
         d["until"] = self.until.isoformat() if self.until else None
         return d
@@ -106,8 +123,13 @@ class _Scorer:
         ], schema=SCHEMA)
 
 
-#: The scorer of the running voice step, set before the worker processes are forked.
+#: The scorer of a worker process, built by :func:`_start_worker`.
 _WORKER: _Scorer | None = None
+
+
+def _start_worker(params: VoiceParams) -> None:
+    global _WORKER
+    _WORKER = _Scorer(params)
 
 
 def _score(batch):
@@ -115,36 +137,30 @@ def _score(batch):
     return _WORKER(batch)
 
 
-def _where(params: VoiceParams) -> tuple[str, list[Any]]:
-    clauses, args = ["NOT is_stub", "(text IS NOT NULL OR title IS NOT NULL)"], []
-    if params.platforms:
-        clauses.append("platform IN (SELECT unnest(?))")
-        args.append(list(params.platforms))
-    window, bounds = window_sql("created_at", params.since, params.until)
-    return " AND ".join(clauses) + window, args + bounds
-
-
-def _batches(store: Store, params: VoiceParams
-             ) -> Iterator[tuple[list[str], list[str | None], list[str | None]]]:
-    where, args = _where(params)
-    # A title says as much as the body (submissions, e-mails, blog posts): both are read.
-    reader = store.con.sql(
+def _bodies(rb: pa.RecordBatch) -> tuple[list[str], list[str | None], list[str | None]]:
+    """A batch's ids, texts and language tags; a title says as much as the body, so both are read."""
+    body = arrowsql.query(
         "SELECT message_id, CASE WHEN title IS NULL THEN text WHEN text IS NULL THEN title "
-        f"ELSE title || '. ' || text END AS body, lang FROM messages WHERE {where} ORDER BY message_id",
-        params=args).to_arrow_reader(params.batch)
-    for rb in reader:
-        cols = rb.to_pydict()
-        yield cols["message_id"], cols["body"], cols["lang"]
+        "ELSE title || '. ' || text END AS body, lang FROM b", b=pa.Table.from_batches([rb]))
+    cols = body.to_pydict()
+    return cols["message_id"], cols["body"], cols["lang"]
 
 
-def voice_messages(store: Store, params: VoiceParams | None = None,
+def _batches(engine: Engine, params: VoiceParams) -> tuple[int, Iterator[tuple[list, list, list]]]:
+    total, batches = engine.message_batches(
+        ["message_id", "title", "text", "lang"], batch=params.batch, platforms=params.platforms or None,
+        since=params.since, until=params.until, require=["text_or_title"], order_by=["message_id"])
+    return total, (_bodies(rb) for rb in batches if rb.num_rows)
+
+
+def voice_messages(engine: Engine, params: VoiceParams | None = None,
                    progress: Callable[[int, int], None] | None = None) -> pa.Table:
     """Language, sentiment and concerns of every message with text.
 
     Parameters
     ----------
-    store : Store
-        The store.
+    engine : Engine
+        Where the messages come from (``store.engine``).
     params : VoiceParams, optional
         The analyzer and filters.
     progress : callable, optional
@@ -159,13 +175,12 @@ def voice_messages(store: Store, params: VoiceParams | None = None,
     --------
     >>> import whuffie
     >>> with whuffie.open(":memory:") as store:
-    ...     t = voice_messages(store)
+    ...     t = voice_messages(store.engine)
     >>> t.num_rows, t.column_names[:4]
     (0, ['message_id', 'lang', 'lang_source', 'sentiment'])
     """
     params = params or VoiceParams()
-    where, args = _where(params)
-    total = store.con.execute(f"SELECT count(*) FROM messages WHERE {where}", args).fetchall()[0][0]
+    total, batches = _batches(engine, params)
     workers = params.workers or (1 if params.analyzer == "transformer" else min(os.cpu_count() or 1, 4))
     if total < 2 * params.batch:
         workers = 1
@@ -179,33 +194,18 @@ def voice_messages(store: Store, params: VoiceParams | None = None,
         if progress:
             progress(done, total)
 
-    global _WORKER
-    scorer = _Scorer(params)
+    if progress:
+        progress(0, total)
     if workers == 1:
-        for batch in _batches(store, params):
+        scorer = _Scorer(params)
+        for batch in batches:
             collect(scorer(batch))
     else:
-        # fork: the workers inherit the scorer, lexicons loaded, instead of building their own.
-        _WORKER = scorer
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for rb in pool.imap(_score, _batches(store, params)):
-                    collect(rb)
-        finally:
-            _WORKER = None
+        with multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker,
+                                                         initargs=(params,)) as pool:
+            for rb in pool.imap(_score, batches):
+                collect(rb)
     return pa.Table.from_batches(parts, schema=SCHEMA)
-
-
-def run_voice(store: Store, params: VoiceParams | None = None,
-              progress: Callable[[int, int], None] | None = None) -> tuple[int, pa.Table]:
-    """Run the voice step and save it (the ``voice_messages`` result); return (run id, table)."""
-    from whuffie.store.results import save_run
-
-    params = params or VoiceParams()
-    started = time.perf_counter()
-    table = voice_messages(store, params, progress)
-    run = save_run(store, "voice", {"voice_messages": table}, params.as_dict(), started=started)
-    return run, table
 
 
 def summarise(table: pa.Table, read: frozenset[str] = frozenset({"en", "fr"})) -> dict[str, Any]:
@@ -236,15 +236,17 @@ def summarise(table: pa.Table, read: frozenset[str] = frozenset({"en", "fr"})) -
 
 
 
-def concern_summary(store: Store, table: pa.Table, lexicon: Any, examples: int = 1) -> list[dict[str, Any]]:
+def concern_summary(table: pa.Table, messages: pa.Table, lexicon: Any,
+                    examples: int = 1) -> list[dict[str, Any]]:
     """One row per concern raised: how often, how negatively, by how many people, with an example.
 
     Parameters
     ----------
-    store : Store
-        The store the voice table was computed on (for authors and texts).
     table : pyarrow.Table
         A ``voice_messages`` table.
+    messages : pyarrow.Table
+        ``message_id``, ``actor_id``, ``text`` and ``title`` of (at least) the messages of
+        ``table`` that raise a concern.
     lexicon : ConcernLexicon
         For the concerns' labels.
     examples : int
@@ -255,29 +257,35 @@ def concern_summary(store: Store, table: pa.Table, lexicon: Any, examples: int =
     list of dict
         ``concern, label, messages, share, negative (share of its messages that are negative),
         mean_score, authors, example, excerpt``, most voiced first.
+
+    Examples
+    --------
+    >>> from whuffie.voice.concerns import ConcernLexicon
+    >>> voice = pa.table({"message_id": ["m1", "m2"], "sentiment": ["negative", "neutral"],
+    ...                   "score": [-0.5, 0.0], "concerns": [["price"], []]})
+    >>> msgs = pa.table({"message_id": ["m1"], "actor_id": ["a"], "text": ["Too dear"], "title": [None]})
+    >>> concern_summary(voice, msgs, ConcernLexicon.load())[0]["excerpt"]
+    'Too dear'
     """
     labels = {cid: names.get("en") or cid for cid, names in lexicon.concerns.items()}
     total = table.num_rows
-    con = store.con
-    con.register("_voice", table.select(["message_id", "sentiment", "score", "concerns"]))
-    try:
-        rows = con.execute("""
-            WITH c AS (SELECT v.message_id, v.sentiment, v.score, unnest(v.concerns) AS concern
-                         FROM _voice v WHERE len(v.concerns) > 0)
-            SELECT c.concern, count(*) AS messages, avg((c.sentiment = 'negative')::INT) AS negative,
-                   avg(c.score) AS mean_score, count(DISTINCT m.actor_id) AS authors,
-                   arg_min(c.message_id, c.score) AS example,
-                   arg_min(left(coalesce(m.text, m.title), 160), c.score) AS excerpt
-              FROM c LEFT JOIN messages m ON m.message_id = c.message_id
-             GROUP BY c.concern ORDER BY messages DESC, c.concern""").fetchall()
-    finally:
-        con.unregister("_voice")
+    rows = arrowsql.query("""
+        WITH c AS (SELECT v.message_id, v.sentiment, v.score, unnest(v.concerns) AS concern
+                     FROM v WHERE len(v.concerns) > 0)
+        SELECT c.concern, count(*) AS messages, avg((c.sentiment = 'negative')::INT) AS negative,
+               avg(c.score) AS mean_score, count(DISTINCT m.actor_id) AS authors,
+               arg_min(c.message_id, (c.score, c.message_id)) AS example,
+               arg_min(left(coalesce(m.text, m.title), 160), (c.score, c.message_id)) AS excerpt
+          FROM c LEFT JOIN m ON m.message_id = c.message_id
+         GROUP BY c.concern ORDER BY messages DESC, c.concern""",
+        v=table.select(["message_id", "sentiment", "score", "concerns"]),
+        m=messages.select(["message_id", "actor_id", "text", "title"])).to_pylist()
     out = []
-    for concern, n, negative, mean, authors, example, excerpt in rows:
-        row = {"concern": concern, "label": labels.get(concern), "messages": n,
-               "share": n / total if total else 0.0, "negative": float(negative),
-               "mean_score": float(mean), "authors": authors}
+    for r in rows:
+        row = {"concern": r["concern"], "label": labels.get(r["concern"]), "messages": r["messages"],
+               "share": r["messages"] / total if total else 0.0, "negative": float(r["negative"]),
+               "mean_score": float(r["mean_score"]), "authors": r["authors"]}
         if examples:
-            row.update(example=example, excerpt=excerpt)
+            row.update(example=r["example"], excerpt=r["excerpt"])
         out.append(row)
     return out

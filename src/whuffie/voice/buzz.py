@@ -3,15 +3,16 @@
 The steps, each a function returning a pyarrow Table:
 
 1. :func:`buzz_events` - one row per (message, key) for a dimension: hashtags, words of the texts,
-   concerns, or the author's niche. The heavy work (tokenising a million texts) runs in DuckDB.
+   concerns, or the author's niche, from the tables an engine gives (see :mod:`whuffie.engines`).
+   The heavy work (tokenising a million texts) runs batch by batch in DuckDB over Arrow.
 2. :func:`volumes` - messages per key per period, zero-filled over the whole time range, with the
    period's total (messages having any key) so that shares can be computed.
 3. :func:`detect_bursts` - a robust z-score of each period against a rolling baseline of the key's
    previous periods; consecutive burst periods form one burst episode (:func:`episodes`).
 4. :func:`rising` - the "rising now" list: episodes reaching the latest periods, strongest first.
-5. :func:`burst_messages` - the messages that make a burst, most engaging first.
+5. :func:`burst_evidence` - the messages that make each burst, most engaging first.
 
-:func:`buzz` runs steps 1 to 4 for the CLI and the report.
+:func:`buzz` runs steps 1 to 5 (the library call :meth:`whuffie.Store.buzz` saves them as a run).
 
 The burst model
 ---------------
@@ -41,13 +42,13 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from whuffie import arrowsql
 from whuffie.errors import WhuffieError
-from whuffie.store import results
-from whuffie.store.store import window_sql
 
 DIMENSIONS = ("tag", "term", "concern", "niche")
 PERIODS = ("hour", "day", "week", "month")
@@ -57,6 +58,12 @@ STOP_LANGUAGES = ("en", "fr")
 _ENTITIES = ("amp", "quot", "nbsp", "apos")
 #: Above this many (key, period) cells the zero-filled volume table would not fit in memory comfortably.
 MAX_CELLS = 60_000_000
+
+if TYPE_CHECKING:
+    from whuffie.engines.base import Engine
+
+#: Texts tokenised at once for ``term`` events.
+TEXT_BATCH = 200_000
 
 EVENTS_SCHEMA = pa.schema([("key", pa.string()), ("message_id", pa.string()),
                            ("created_at", pa.timestamp("us"))])
@@ -86,31 +93,30 @@ def stop_words() -> frozenset[str]:
 
 
 
-# Real messages only: stubs are known only by id, and a message without a time has no place in a series.
-_REAL = "NOT m.is_stub AND m.created_at IS NOT NULL"
-
 # Handles (Twitter "@bob", Mastodon "@bob@host.social") and URLs are removed before splitting: they
 # name people and pages, not what is said.
 _NOISE = r"(https?://|www\.)\S+|@[\p{L}\p{N}_.@-]+"
 
 
-def buzz_events(store, dimension: str, *, voice: pa.Table | None = None,
-                since: datetime | str | None = None, until: datetime | str | None = None,
-                min_count: int = 5) -> pa.Table:
+def buzz_events(engine: Engine, dimension: str, *, voice: pa.Table | None = None,
+                members: pa.Table | None = None, since: datetime | str | None = None,
+                until: datetime | str | None = None, min_count: int = 5) -> pa.Table:
     """One row per (message, key) of a dimension, with the message's time.
 
     Parameters
     ----------
-    store : Store
-        The store to read.
+    engine : Engine
+        Where the messages come from (``store.engine``).
     dimension : {"tag", "term", "concern", "niche"}
-        ``tag``: the ``tags`` table. ``term``: the words of ``messages.text``, lower-cased, split on
-        anything that is not a letter (so numbers go), without URLs, @handles, English and French
+        ``tag``: the messages' tags. ``term``: the words of the messages' texts, lower-cased, split
+        on anything that is not a letter (so numbers go), without URLs, @handles, English and French
         stop words (package ``stop-words``) and words shorter than 3 letters. ``concern``: the
-        ``concerns`` list of ``voice`` (default: the stored ``voice_messages`` results). ``niche``: the
-        niche of the message's author (the stored ``memberships`` results of ``whuffie niches``).
+        ``concerns`` list of ``voice``. ``niche``: the niche of the message's author in ``members``.
     voice : pyarrow.Table, optional
-        ``message_id`` and ``concerns`` (list of str), for ``dimension="concern"``.
+        ``message_id`` and ``concerns`` (list of str), for ``dimension="concern"`` (a
+        ``voice_messages`` result).
+    members : pyarrow.Table, optional
+        ``actor_id`` and ``niche``, for ``dimension="niche"`` (a ``memberships`` result).
     since, until : datetime or str, optional
         Keep messages created at or after ``since`` and before ``until`` (UTC).
     min_count : int
@@ -125,97 +131,75 @@ def buzz_events(store, dimension: str, *, voice: pa.Table | None = None,
     Raises
     ------
     WhuffieError
-        For an unknown dimension, or when the concern or niche results are missing.
+        For an unknown dimension, or when the concern or niche table is missing.
 
     Examples
     --------
     >>> import whuffie
+    >>> from datetime import datetime as dt
+    >>> from whuffie.model import Message, Records
     >>> with whuffie.open(":memory:") as store:
-    ...     _ = store.con.execute(
-    ...         "INSERT INTO messages (message_id, platform, actor_id, created_at, kind, text, is_stub) "
-    ...         "VALUES ('x:1', 'x', 'x:a', '2024-05-01 10:00', 'post', 'Strike at the station! @bob', "
-    ...         "false), ('x:2', 'x', 'x:b', '2024-05-02', 'post', 'La grève continue: strike 2', false)")
-    ...     sorted(buzz_events(store, "term", min_count=1).column("key").to_pylist())
+    ...     _ = store.add(Records(messages=[
+    ...         Message("x:1", "x", "x:a", dt(2024, 5, 1, 10), text="Strike at the station! @bob"),
+    ...         Message("x:2", "x", "x:b", dt(2024, 5, 2), text="La grève continue: strike 2")]))
+    ...     sorted(buzz_events(store.engine, "term", min_count=1).column("key").to_pylist())
     ['continue', 'grève', 'station', 'strike', 'strike']
     """
     if dimension not in DIMENSIONS:
         raise WhuffieError(f"unknown buzz dimension {dimension!r}; choose one of {', '.join(DIMENSIONS)}")
-    when, params = window_sql("m.created_at", since, until)
-    con = store.con
-    names: list[str] = []
-    try:
-        if dimension == "tag":
-            source = f"SELECT DISTINCT t.tag AS key, m.message_id, m.created_at FROM tags t " \
-                     f"JOIN messages m USING (message_id) WHERE {_REAL}{when}"
-        elif dimension == "term":
-            con.register("_buzz_stop", pa.table({"word": sorted(stop_words())}))
-            names.append("_buzz_stop")
-            # The tokeniser is SQL so that a million texts are split in parallel inside DuckDB.
-            source = f"""
-                WITH m AS (
-                    SELECT m.message_id, m.created_at,
-                           regexp_split_to_array(regexp_replace(lower(m.text), '{_NOISE}', ' ', 'g'),
-                                                 '[^\\p{{L}}]+') AS words
-                    FROM messages m WHERE {_REAL} AND m.text IS NOT NULL{when}),
-                w AS (SELECT message_id, created_at, unnest(words) AS key FROM m)
-                SELECT DISTINCT key, message_id, created_at FROM w
-                WHERE length(key) >= 3 AND key NOT IN (SELECT word FROM _buzz_stop)"""
-        elif dimension == "concern":
-            if voice is None:
-                voice = _load(store, "voice_messages", "the voice analysis (whuffie voice)")
-            if "concerns" not in voice.column_names or "message_id" not in voice.column_names:
-                raise WhuffieError("the voice table for buzz by concern needs the columns message_id and "
-                                   f"concerns; it has {', '.join(voice.column_names)}")
-            con.register("_buzz_voice", voice.select(["message_id", "concerns"]))
-            names.append("_buzz_voice")
-            source = f"""
-                WITH v AS (SELECT message_id, unnest(concerns) AS key FROM _buzz_voice)
-                SELECT DISTINCT v.key, m.message_id, m.created_at FROM v JOIN messages m USING (message_id)
-                WHERE v.key IS NOT NULL AND {_REAL}{when}"""
-        else:
-            members = _load(store, "memberships", "whuffie niches")
-            con.register("_buzz_members", members.select(["actor_id", "niche"]))
-            names.append("_buzz_members")
-            source = f"""
-                SELECT DISTINCT CAST(n.niche AS VARCHAR) AS key, m.message_id, m.created_at
-                FROM messages m JOIN _buzz_members n ON n.actor_id = m.actor_id
-                WHERE n.niche IS NOT NULL AND {_REAL}{when}"""
-        sql = f"""
-            WITH e AS MATERIALIZED ({source}),
-            keep AS (SELECT key FROM e GROUP BY key HAVING count(*) >= ?)
-            SELECT e.key, e.message_id, CAST(e.created_at AS TIMESTAMP) AS created_at
-            FROM e SEMI JOIN keep USING (key)"""
-        table = _arrow(con, sql, [*params, min_count])
-    finally:
-        for name in names:
-            con.unregister(name)
+    window = {"since": since, "until": until, "require": ["time"]}
+    if dimension == "tag":
+        events = arrowsql.query("SELECT DISTINCT tag AS key, message_id, created_at FROM t "
+                                "WHERE created_at IS NOT NULL", t=engine.tags(since=since, until=until))
+    elif dimension == "term":
+        stop = pa.table({"word": sorted(stop_words())})
+        _, batches = engine.message_batches(["message_id", "created_at", "text"], batch=TEXT_BATCH,
+                                            since=since, until=until, require=["time", "text"])
+        # Messages never span two batches, so the distinct (key, message) pairs of the batches add up.
+        parts = [arrowsql.query(f"""
+            WITH m AS (
+                SELECT message_id, created_at,
+                       regexp_split_to_array(regexp_replace(lower(text), '{_NOISE}', ' ', 'g'),
+                                             '[^\\p{{L}}]+') AS words
+                FROM b),
+            w AS (SELECT message_id, created_at, unnest(words) AS key FROM m)
+            SELECT DISTINCT key, message_id, created_at FROM w
+            WHERE length(key) >= 3 AND key NOT IN (SELECT word FROM stop)""",
+            b=pa.Table.from_batches([rb]), stop=stop) for rb in batches if rb.num_rows]
+        events = pa.concat_tables([p.cast(EVENTS_SCHEMA) for p in parts]) if parts \
+            else EVENTS_SCHEMA.empty_table()
+    elif dimension == "concern":
+        if voice is None:
+            raise WhuffieError("buzz by concern needs the voice analysis (whuffie voice) first")
+        if "concerns" not in voice.column_names or "message_id" not in voice.column_names:
+            raise WhuffieError("the voice table for buzz by concern needs the columns message_id and "
+                               f"concerns; it has {', '.join(voice.column_names)}")
+        concerned = voice.filter(pc.greater(pc.list_value_length(voice["concerns"]), 0))
+        events = arrowsql.query("""
+            WITH v AS (SELECT message_id, unnest(concerns) AS key FROM v)
+            SELECT DISTINCT v.key, m.message_id, m.created_at FROM v JOIN m USING (message_id)
+            WHERE v.key IS NOT NULL""",
+            v=voice.select(["message_id", "concerns"]),
+            m=engine.messages(["message_id", "created_at"], ids=concerned["message_id"], **window))
+    else:
+        if members is None:
+            raise WhuffieError("buzz by niche needs the niches (whuffie niches) first")
+        events = arrowsql.query("""
+            SELECT DISTINCT CAST(n.niche AS VARCHAR) AS key, m.message_id, m.created_at
+            FROM m JOIN n ON n.actor_id = m.actor_id WHERE n.niche IS NOT NULL""",
+            n=members.select(["actor_id", "niche"]),
+            m=engine.messages(["message_id", "actor_id", "created_at"], **window))
+    table = arrowsql.query("""
+        WITH keep AS (SELECT key FROM e GROUP BY key HAVING count(*) >= ?)
+        SELECT e.key, e.message_id, CAST(e.created_at AS TIMESTAMP) AS created_at
+        FROM e SEMI JOIN keep USING (key)""", [min_count], e=events)
     return table.cast(EVENTS_SCHEMA)
-
-
-def _load(store, name: str, how: str) -> pa.Table:
-    try:
-        return results.load(store, name)
-    except WhuffieError:
-        raise WhuffieError(f"buzz needs the '{name}' results, absent from {store.path}; "
-                           f"run {how} first") from None
 
 
 def _period(period: str) -> str:
     if period not in PERIODS:
         raise WhuffieError(f"unknown period {period!r}; choose one of {', '.join(PERIODS)}")
     return period
-
-
-def _arrow(con, sql: str, params: list | None = None) -> pa.Table:
-    # Relation API: no extra copy of the rows (the DB-API result would copy them once more).
-    rel = con.sql(sql, params=params or None)
-    return (getattr(rel, "to_arrow_table", None) or rel.arrow)()
-
-
-def _duck():
-    import duckdb
-
-    return duckdb.connect()
 
 
 def volumes(events: pa.Table, period: str = "day") -> pa.Table:
@@ -245,15 +229,14 @@ def volumes(events: pa.Table, period: str = "day") -> pa.Table:
     ([1, 0, 1, 0, 0, 1], [1, 0, 1, 1, 0, 1])
     """
     unit = _period(period)
-    con = _duck()
-    con.register("ev", events.select(["key", "message_id", "created_at"]))
-    cells = con.execute(f"""
+    ev = events.select(["key", "message_id", "created_at"])
+    cells = arrowsql.scalar(f"""
         SELECT count(DISTINCT key) * (date_diff('{unit}', min(p), max(p)) + 1)
-        FROM (SELECT key, date_trunc('{unit}', created_at) AS p FROM ev)""").fetchall()[0][0] or 0
+        FROM (SELECT key, date_trunc('{unit}', created_at) AS p FROM ev)""", ev=ev) or 0
     if cells > MAX_CELLS:
         raise WhuffieError(f"the {period}ly volume table would hold {cells:,} cells; use a coarser period, "
                            "a narrower time range (since/until) or a larger min_count")
-    table = _arrow(con, f"""
+    table = arrowsql.query(f"""
         WITH e AS (SELECT key, message_id, date_trunc('{unit}', created_at) AS p FROM ev),
         grid AS (SELECT unnest(generate_series(min(p), max(p), INTERVAL 1 {unit})) AS period_start FROM e),
         c AS (SELECT key, p, count(DISTINCT message_id) AS n FROM e GROUP BY key, p),
@@ -263,8 +246,7 @@ def volumes(events: pa.Table, period: str = "day") -> pa.Table:
         FROM (SELECT DISTINCT key FROM e) k CROSS JOIN grid g
         LEFT JOIN c ON c.key = k.key AND c.p = g.period_start
         LEFT JOIN t ON t.p = g.period_start
-        ORDER BY k.key, g.period_start""")
-    con.close()
+        ORDER BY k.key, g.period_start""", ev=ev)
     return table.cast(pa.schema([("key", pa.string()), ("period_start", pa.timestamp("us")),
                                  ("count", pa.int64()), ("total", pa.int64())]))
 
@@ -314,13 +296,11 @@ def detect_bursts(volumes: pa.Table, *, baseline: int = 28, threshold: float = 3
     if baseline < 1 or min_history < 1 or min_history > baseline:
         raise WhuffieError(f"burst baseline {baseline} and min_history {min_history}: need "
                            "1 <= min_history <= baseline")
-    con = _duck()
     cols = ["key", "period_start", "count"] + (["total"] if "total" in volumes.column_names else [])
-    con.register("vol", volumes.select(cols))
     total = "total" if "total" in cols else "sum(count) OVER (PARTITION BY period_start)"
     # t weighs the shares: the period total, or 1 for raw counts (0 still marks an unobserved period).
     weight = "total" if adjust else "least(total, 1)"
-    table = _arrow(con, f"""
+    table = arrowsql.query(f"""
         WITH u AS (SELECT key, period_start, count::BIGINT AS count, ({total})::BIGINT AS total FROM vol),
         v AS (SELECT *, {weight} AS t FROM u),
         o AS (
@@ -347,8 +327,8 @@ def detect_bursts(volumes: pa.Table, *, baseline: int = 28, threshold: float = 3
                         OVER (PARTITION BY key ORDER BY period_start) AS run FROM z)
         SELECT key, period_start, count, total, history, expected, spread, z, burst,
                CASE WHEN burst THEN dense_rank() OVER (PARTITION BY burst ORDER BY key, run) END AS burst_id
-        FROM g ORDER BY key, period_start""", [min_history, min_count, threshold])
-    con.close()
+        FROM g ORDER BY key, period_start""", [min_history, min_count, threshold],
+        vol=volumes.select(cols))
     return table.cast(pa.schema([
         ("key", pa.string()), ("period_start", pa.timestamp("us")), ("count", pa.int64()),
         ("total", pa.int64()), ("history", pa.int64()), ("expected", pa.float64()),
@@ -375,16 +355,13 @@ def episodes(bursts: pa.Table) -> pa.Table:
     >>> ep["start"].day, ep["end"].day, ep["peak"].day, ep["count"], ep["periods"]
     (11, 12, 11, 35, 2)
     """
-    con = _duck()
     # Bursts are rare: filter them in Arrow before DuckDB sees the (possibly millions of) period rows.
-    con.register("b", bursts.filter(pc.fill_null(bursts.column("burst"), False)))
-    table = _arrow(con, """
+    return arrowsql.query("""
         SELECT burst_id, any_value(key) AS key, min(period_start) AS start, max(period_start) AS "end",
                arg_max(period_start, z) AS peak, sum(count)::BIGINT AS count, sum(expected) AS expected,
                sum(count) - sum(expected) AS excess, max(z) AS z, count(*)::BIGINT AS periods
-        FROM b WHERE burst GROUP BY burst_id ORDER BY z DESC, excess DESC, burst_id""")
-    con.close()
-    return table
+        FROM b WHERE burst GROUP BY burst_id ORDER BY z DESC, excess DESC, burst_id""",
+        b=bursts.filter(pc.fill_null(bursts.column("burst"), False)))
 
 
 def rising(bursts: pa.Table, *, now: datetime | str | None = None, recent: int = 1) -> pa.Table:
@@ -440,62 +417,62 @@ def _as_datetime(value: datetime | str) -> datetime:
         raise WhuffieError(f"time {value!r} is not ISO 8601 (e.g. 2024-05-01 or 2024-05-01T12:00)") from None
 
 
-def burst_messages(store, events: pa.Table, key: str, start: datetime, end: datetime, period: str,
+def burst_evidence(events: pa.Table, episodes: pa.Table, messages: pa.Table, period: str,
                    limit: int = 20) -> pa.Table:
-    """The messages that make a burst: those of ``key`` from ``start`` to the end of period ``end``.
+    """The messages that make each burst: those of its key from its start to the end of its last period.
 
     Parameters
     ----------
-    store : Store
-        The store the events came from.
     events : pyarrow.Table
         From :func:`buzz_events`.
-    key : str
-        The burst's key.
-    start, end : datetime
-        The first and last period starts of the burst (as in :func:`episodes`).
+    episodes : pyarrow.Table
+        From :func:`episodes` (``burst_id``, ``key``, ``start``, ``end``).
+    messages : pyarrow.Table
+        ``message_id``, ``created_at``, ``actor_id``, ``likes``, ``reshares`` and ``replies`` of
+        (at least) the messages of the events.
     period : {"hour", "day", "week", "month"}
         The period of the volumes.
     limit : int
-        At most this many messages.
+        At most this many messages per burst.
 
     Returns
     -------
     pyarrow.Table
-        ``message_id``, ``created_at``, ``actor_id``, ``text``, ``engagement`` (likes + reshares +
-        replies), most engaging first, then oldest first.
+        ``burst_id``, ``key``, ``position`` (1 = the most engaging), ``message_id``, ``created_at``,
+        ``actor_id``, ``engagement`` (likes + reshares + replies); most engaging first, then oldest.
 
     Examples
     --------
-    >>> import whuffie
     >>> from datetime import datetime as dt
-    >>> with whuffie.open(":memory:") as store:
-    ...     _ = store.con.execute(
-    ...         "INSERT INTO messages (message_id, platform, actor_id, created_at, kind, text, likes, "
-    ...         "is_stub) VALUES ('x:1', 'x', 'x:a', '2024-05-01 10:00', 'post', 'strike!', 1, false),"
-    ...         "       ('x:2', 'x', 'x:b', '2024-05-01 11:00', 'post', 'strike again', 9, false)")
-    ...     ev = buzz_events(store, "term", min_count=1)
-    ...     top = burst_messages(store, ev, "strike", dt(2024, 5, 1), dt(2024, 5, 1), "day")
-    >>> top.column("text").to_pylist()
-    ['strike again', 'strike!']
+    >>> ev = pa.table({"key": ["strike", "strike"], "message_id": ["x:1", "x:2"],
+    ...                "created_at": [dt(2024, 5, 1, 10), dt(2024, 5, 1, 11)]})
+    >>> ep = pa.table({"burst_id": [1], "key": ["strike"], "start": [dt(2024, 5, 1)],
+    ...                "end": [dt(2024, 5, 1)]})
+    >>> msgs = pa.table({"message_id": ["x:1", "x:2"], "created_at": [dt(2024, 5, 1, 10), dt(2024, 5, 1, 11)],
+    ...                  "actor_id": ["x:a", "x:b"], "likes": [1, 9], "reshares": [None, None],
+    ...                  "replies": [0, 0]})
+    >>> burst_evidence(ev, ep, msgs, "day").column("message_id").to_pylist()
+    ['x:2', 'x:1']
     """
     unit = _period(period)
-    con = store.con
-    con.register("_buzz_events", events.select(["key", "message_id", "created_at"]))
-    try:
-        return _arrow(con, f"""
-            SELECT m.message_id, m.created_at, m.actor_id, m.text,
+    return arrowsql.query(f"""
+        WITH e AS (
+            SELECT DISTINCT b.burst_id, b.key, e.message_id FROM ep b JOIN ev e
+               ON e.key = b.key AND e.created_at >= date_trunc('{unit}', b.start)
+              AND e.created_at < date_trunc('{unit}', b."end") + INTERVAL 1 {unit}),
+        r AS (
+            SELECT e.burst_id, e.key, m.message_id, m.created_at, m.actor_id,
                    coalesce(m.likes, 0) + coalesce(m.reshares, 0) + coalesce(m.replies, 0) AS engagement
-            FROM messages m SEMI JOIN (
-                SELECT DISTINCT message_id FROM _buzz_events
-                WHERE key = ? AND created_at >= date_trunc('{unit}', CAST(? AS TIMESTAMP))
-                  AND created_at < date_trunc('{unit}', CAST(? AS TIMESTAMP)) + INTERVAL 1 {unit}) e
-                USING (message_id)
-            WHERE NOT m.is_stub
-            ORDER BY engagement DESC, m.created_at, m.message_id
-            LIMIT ?""", [key, start, end, limit])
-    finally:
-        con.unregister("_buzz_events")
+              FROM e JOIN m USING (message_id)),
+        ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY burst_id
+                                         ORDER BY engagement DESC, created_at, message_id) AS position
+              FROM r)
+        SELECT burst_id, key, position, message_id, created_at, actor_id, engagement
+          FROM ranked WHERE position <= ? ORDER BY burst_id, position""", [limit],
+        ep=episodes.select(["burst_id", "key", "start", "end"]),
+        ev=events.select(["key", "message_id", "created_at"]),
+        m=messages.select(["message_id", "created_at", "actor_id", "likes", "reshares", "replies"]))
 
 
 @dataclass
@@ -507,7 +484,7 @@ class BuzzResult:
     dimension, period : str
         What was counted, and per what.
     events : pyarrow.Table
-        :func:`buzz_events` (for :func:`burst_messages`).
+        :func:`buzz_events`.
     volumes : pyarrow.Table
         :func:`volumes`.
     bursts : pyarrow.Table
@@ -516,6 +493,8 @@ class BuzzResult:
         :func:`episodes`.
     rising : pyarrow.Table
         :func:`rising`.
+    evidence : pyarrow.Table
+        :func:`burst_evidence` of every episode.
     """
 
     dimension: str
@@ -525,33 +504,44 @@ class BuzzResult:
     bursts: pa.Table
     episodes: pa.Table
     rising: pa.Table
+    evidence: pa.Table
 
 
-def buzz(store, dimension: str = "term", period: str = "day", *, voice: pa.Table | None = None,
-         since: datetime | str | None = None, until: datetime | str | None = None,
-         baseline: int = 28, threshold: float = 3.5, min_count: int = 5, min_history: int = 7,
-         adjust: bool = True, now: datetime | str | None = None, recent: int = 1) -> BuzzResult:
-    """Volumes, bursts and the "rising now" list of one dimension.
+def buzz(engine: Engine, dimension: str = "term", period: str = "day", *, voice: pa.Table | None = None,
+         members: pa.Table | None = None, since: datetime | str | None = None,
+         until: datetime | str | None = None, baseline: int = 28, threshold: float = 3.5,
+         min_count: int = 5, min_history: int = 7, adjust: bool = True,
+         now: datetime | str | None = None, recent: int = 1, evidence: int = 20) -> BuzzResult:
+    """Volumes, bursts, the "rising now" list of one dimension, and the messages of each burst.
 
-    Parameters are those of :func:`buzz_events`, :func:`volumes`, :func:`detect_bursts` and
-    :func:`rising`; ``min_count`` serves both as the least messages of a key and of a burst period.
+    Parameters are those of :func:`buzz_events`, :func:`volumes`, :func:`detect_bursts`,
+    :func:`rising` and :func:`burst_evidence` (``evidence`` messages per burst); ``min_count``
+    serves both as the least messages of a key and of a burst period.
 
     Examples
     --------
     >>> import whuffie
+    >>> from datetime import datetime as dt, timedelta
+    >>> from whuffie.model import Message, Records
+    >>> msgs = [Message(f"x:{i}", "x", "x:a", dt(2024, 5, 1) + timedelta(days=min(i // 3, 20)),
+    ...                 text="strike strike" if i >= 60 else "station weather") for i in range(66)]
     >>> with whuffie.open(":memory:") as store:
-    ...     _ = store.con.execute(
-    ...         "INSERT INTO messages (message_id, platform, actor_id, created_at, kind, text, is_stub) "
-    ...         "SELECT 'x:' || i, 'x', 'x:a', TIMESTAMP '2024-05-01' + INTERVAL (least(i // 3, 20)) DAY, "
-    ...         "'post', CASE WHEN i >= 60 THEN 'strike strike' ELSE 'station weather' END, false "
-    ...         "FROM range(66) r(i)")
-    ...     result = buzz(store, "term", "day")
+    ...     _ = store.add(Records(messages=msgs))
+    ...     result = buzz(store.engine, "term", "day")
     >>> result.rising.column("key").to_pylist(), result.rising.column("count").to_pylist()
     (['strike'], [6])
+    >>> result.evidence.num_rows
+    6
     """
-    events = buzz_events(store, dimension, voice=voice, since=since, until=until, min_count=min_count)
+    events = buzz_events(engine, dimension, voice=voice, members=members, since=since, until=until,
+                         min_count=min_count)
     vol = volumes(events, period)
     bursts = detect_bursts(vol, baseline=baseline, threshold=threshold, min_count=min_count,
                            min_history=min_history, adjust=adjust)
-    return BuzzResult(dimension, period, events, vol, bursts, episodes(bursts),
-                      rising(bursts, now=now, recent=recent))
+    ep = episodes(bursts)
+    keys = pa.array(sorted(set(ep.column("key").to_pylist())), pa.string())
+    involved = pc.unique(events.filter(pc.is_in(events["key"], value_set=keys))["message_id"])
+    messages = engine.messages(["message_id", "created_at", "actor_id", "likes", "reshares", "replies"],
+                               ids=involved)
+    return BuzzResult(dimension, period, events, vol, bursts, ep, rising(bursts, now=now, recent=recent),
+                      burst_evidence(events, ep, messages, period, limit=evidence))

@@ -65,55 +65,24 @@ compare; ``summary`` averages those too.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from whuffie import arrowsql
 from whuffie.errors import WhuffieError
-from whuffie.store.store import window_sql
 
 if TYPE_CHECKING:
-    from whuffie.store.store import Store
+    from whuffie.engines.base import Engine
 
 #: Rating kinds counted as likes of a message.
 LIKE_KINDS = ("like", "favourite", "upvote")
 VIAS = ("reply", "email", "mention")
-_counter = itertools.count()
-
-
-@contextmanager
-def registered(store: Store, **tables: pa.Table | None) -> Iterator[dict[str, str | None]]:
-    """Register Arrow tables as uniquely named DuckDB views for the duration of a query.
-
-    Yields the view name of each table (``None`` for a table that is ``None``).
-    Unique names keep two analyses on one connection from seeing each other's tables.
-
-    Examples
-    --------
-    >>> import whuffie
-    >>> with whuffie.open(":memory:") as store, registered(store, t=pa.table({"x": [1, 2]}), u=None) as v:
-    ...     store.sql(f"SELECT sum(x) AS s FROM {v['t']}"), v["u"]
-    ([{'s': 3}], None)
-    """
-    names: dict[str, str | None] = {}
-    try:
-        for key, table in tables.items():
-            if table is None:
-                names[key] = None
-                continue
-            name = f"_whuffie_{key}_{next(_counter)}"
-            store.con.register(name, table)
-            names[key] = name
-        yield names
-    finally:
-        for name in names.values():
-            if name is not None:
-                store.con.unregister(name)
+#: The tables :func:`inbox` reads, as :meth:`~whuffie.engines.base.Engine.brand_threads` gives them.
+THREAD_TABLES = ("messages", "recipients", "mentions", "ratings", "actors")
 
 
 def check_columns(table: pa.Table | None, what: str, needed: Sequence[str]) -> None:
@@ -134,7 +103,7 @@ def check_columns(table: pa.Table | None, what: str, needed: Sequence[str]) -> N
                            f"(it has {', '.join(table.column_names)})")
 
 
-def resolve_brands(store: Store, brands: Sequence[str]) -> list[str]:
+def resolve_brands(engine: Engine, brands: Sequence[str]) -> list[str]:
     """The actor ids of the brand's accounts, from actor ids or handles.
 
     Each brand is an actor id (``platform:native``) or a handle, with or without
@@ -144,8 +113,8 @@ def resolve_brands(store: Store, brands: Sequence[str]) -> list[str]:
 
     Parameters
     ----------
-    store : Store
-        The store.
+    engine : Engine
+        Where the actors are (``store.engine``).
     brands : sequence of str
         Actor ids or handles.
 
@@ -163,16 +132,16 @@ def resolve_brands(store: Store, brands: Sequence[str]) -> list[str]:
     Examples
     --------
     >>> import whuffie
+    >>> from whuffie.model import Actor, Records
     >>> store = whuffie.open(":memory:")
-    >>> _ = store.con.execute("INSERT INTO actors (actor_id, platform, handle) VALUES "
-    ...     "('m:1', 'mastodon', 'Shop@social.example'), ('t:9', 'twitter', 'shop'), "
-    ...     "('t:8', 'twitter', 'shopper')")
-    >>> resolve_brands(store, ["@SHOP"])
+    >>> _ = store.add(Records(actors=[Actor("m:1", "mastodon", "Shop@social.example"),
+    ...                               Actor("t:9", "twitter", "shop"), Actor("t:8", "twitter", "shopper")]))
+    >>> resolve_brands(store.engine, ["@SHOP"])
     ['t:9']
-    >>> resolve_brands(store, ["shop@social.example", "t:9"])
+    >>> resolve_brands(store.engine, ["shop@social.example", "t:9"])
     ['m:1', 't:9']
     >>> try:
-    ...     resolve_brands(store, ["shoop"])
+    ...     resolve_brands(store.engine, ["shoop"])
     ... except WhuffieError as exc:
     ...     print(exc)
     brand 'shoop' matches no actor id or handle in :memory:; close handles: shop, shopper, Shop@social.example
@@ -181,27 +150,12 @@ def resolve_brands(store: Store, brands: Sequence[str]) -> list[str]:
     if not brands:
         raise WhuffieError("no brand given: name the brand's accounts by handle or actor id (--brand)")
     out: dict[str, None] = {}
-    q = store.con.execute
     for brand in brands:
-        b = brand.strip()
-        ids = [r[0] for r in q(
-            "SELECT actor_id FROM actors WHERE actor_id = ? UNION "
-            "SELECT actor_id FROM messages WHERE actor_id = ? LIMIT 1", [b, b]).fetchall()]
+        ids = engine.actor_ids(brand)
         if not ids:
-            h = b.lstrip("@").lower()
-            ids = [r[0] for r in q("SELECT actor_id FROM actors WHERE lower(handle) = ? ORDER BY actor_id",
-                                   [h]).fetchall()]
-            if not ids and "@" not in h:
-                ids = [r[0] for r in q(
-                    "SELECT actor_id FROM actors WHERE lower(split_part(handle, '@', 1)) = ? "
-                    "ORDER BY actor_id", [h]).fetchall()]
-        if not ids:
-            close = [r[0] for r in q(
-                "SELECT handle FROM (SELECT DISTINCT handle FROM actors WHERE handle IS NOT NULL) "
-                "ORDER BY jaro_winkler_similarity(lower(handle), ?) DESC, handle LIMIT 5",
-                [b.lstrip("@").lower()]).fetchall()]
+            close = engine.similar_handles(brand.strip(), 5)
             hint = f"; close handles: {', '.join(close)}" if close else "; the store has no handles"
-            raise WhuffieError(f"brand {brand!r} matches no actor id or handle in {store.path}{hint}")
+            raise WhuffieError(f"brand {brand!r} matches no actor id or handle in {engine.location}{hint}")
         out.update(dict.fromkeys(ids))
     return list(out)
 
@@ -239,18 +193,17 @@ def inbound_sql(voice: str | None, influence: str | None, since: datetime | None
                 until: datetime | None) -> tuple[str, list[Any]]:
     """The SQL (and its parameters after the brand list) of the inbound rows.
 
-    The query's first parameter is the list of brand actor ids; it reads the
-    registered ``voice`` and ``influence`` views when named (see :func:`registered`).
+    The query reads the tables of :data:`THREAD_TABLES` (see :func:`inbox`) and, when named, the
+    ``voice`` and ``influence`` tables; its first parameter is the list of brand actor ids.
 
     Examples
     --------
-    >>> import whuffie
-    >>> with whuffie.open(":memory:") as store:
-    ...     sql, params = inbound_sql(None, None, None, None)
-    ...     store.arrow(sql, [["x:brand"], *params]).column_names[:5]
+    >>> sql, params = inbound_sql(None, None, None, None)
+    >>> empty = {name: table for name, table in _empty_threads().items()}
+    >>> arrowsql.query(sql, [["x:brand"], *params], **empty).column_names[:5]
     ['message_id', 'actor_id', 'created_at', 'via', 'answered']
     """
-    window, wparams = window_sql("m.created_at", since, until)
+    window, wparams = _window("m.created_at", since, until)
     if voice:
         sentiment = f"LEFT JOIN {voice} v ON v.message_id = i.message_id"
         label, score = "v.sentiment::VARCHAR", "v.score::DOUBLE"
@@ -318,8 +271,33 @@ def inbound_sql(voice: str | None, influence: str | None, since: datetime | None
     return sql, wparams
 
 
+def _window(column: str, since: Any, until: Any) -> tuple[str, list[Any]]:
+    sql, params = "", []
+    if since is not None:
+        sql += f" AND {column} >= CAST(? AS TIMESTAMP)"
+        params.append(since)
+    if until is not None:
+        sql += f" AND {column} < CAST(? AS TIMESTAMP)"
+        params.append(until)
+    return sql, params
+
+
+def _empty_threads() -> dict[str, pa.Table]:
+    """The :data:`THREAD_TABLES` with no row (for examples and tests)."""
+    s, ts, i64 = pa.string(), pa.timestamp("us"), pa.int64()
+    return {
+        "messages": pa.schema([("message_id", s), ("actor_id", s), ("created_at", ts), ("thread_id", s),
+                               ("reply_to", s), ("reshare_of", s), ("is_stub", pa.bool_()),
+                               ("replies", i64), ("reshares", i64), ("likes", i64)]).empty_table(),
+        "recipients": pa.schema([("message_id", s), ("actor_id", s)]).empty_table(),
+        "mentions": pa.schema([("message_id", s), ("actor_id", s)]).empty_table(),
+        "ratings": pa.schema([("target_message_id", s), ("kind", s)]).empty_table(),
+        "actors": pa.schema([("actor_id", s), ("followers", i64)]).empty_table(),
+    }
+
+
 def _outbound_sql(since: datetime | None, until: datetime | None) -> tuple[str, list[Any]]:
-    window, wparams = window_sql("m.created_at", since, until)
+    window, wparams = _window("m.created_at", since, until)
     likes = ", ".join(f"'{k}'" for k in LIKE_KINDS)
     sql = f"""
     WITH brand AS (SELECT DISTINCT unnest(?::VARCHAR[]) AS actor_id),
@@ -364,8 +342,8 @@ def _outbound_sql(since: datetime | None, until: datetime | None) -> tuple[str, 
 
 
 def inbox(
-    store: Store,
-    brands: Sequence[str],
+    threads: Mapping[str, pa.Table],
+    brand_ids: Sequence[str],
     *,
     voice: pa.Table | None = None,
     influence: pa.Table | None = None,
@@ -379,10 +357,11 @@ def inbox(
 
     Parameters
     ----------
-    store : Store
-        The store.
-    brands : sequence of str
-        The brand's accounts: actor ids or handles (see :func:`resolve_brands`).
+    threads : mapping of str to pyarrow.Table
+        The :data:`THREAD_TABLES` around the brand's accounts, as
+        ``engine.brand_threads(brand_ids)`` gives them.
+    brand_ids : sequence of str
+        The brand's actor ids (see :func:`resolve_brands`).
     voice : pyarrow.Table, optional
         Per-message sentiment (``message_id, sentiment, score``), e.g. the
         ``voice_messages`` result; without it ``sentiment`` and ``score`` are null.
@@ -397,15 +376,16 @@ def inbox(
 
     Examples
     --------
-    >>> import whuffie
+    >>> import whuffie, datetime as dt
+    >>> from whuffie.model import Message, Records
+    >>> t = dt.datetime(2024, 1, 1, 10)
     >>> store = whuffie.open(":memory:")
-    >>> _ = store.con.execute('''INSERT INTO messages (message_id, platform, actor_id, created_at, kind,
-    ...     reply_to, is_stub) VALUES
-    ...     ('x:1', 'x', 'x:shop', '2024-01-01 10:00', 'post', NULL, false),
-    ...     ('x:2', 'x', 'x:ann',  '2024-01-01 10:05', 'reply', 'x:1', false),
-    ...     ('x:3', 'x', 'x:shop', '2024-01-01 10:35', 'reply', 'x:2', false),
-    ...     ('x:4', 'x', 'x:bob',  '2024-01-01 11:00', 'reply', 'x:1', false)''')
-    >>> result = inbox(store, ["x:shop"])
+    >>> _ = store.add(Records(messages=[
+    ...     Message("x:1", "x", "x:shop", t),
+    ...     Message("x:2", "x", "x:ann", t + dt.timedelta(minutes=5), kind="reply", reply_to="x:1"),
+    ...     Message("x:3", "x", "x:shop", t + dt.timedelta(minutes=35), kind="reply", reply_to="x:2"),
+    ...     Message("x:4", "x", "x:bob", t + dt.timedelta(minutes=60), kind="reply", reply_to="x:1")]))
+    >>> result = inbox(store.engine.brand_threads(["x:shop"]), ["x:shop"])
     >>> result.inbound.select(["message_id", "answered", "response_seconds"]).to_pylist()
     ... # doctest: +NORMALIZE_WHITESPACE
     [{'message_id': 'x:2', 'answered': True, 'response_seconds': 1800.0},
@@ -416,33 +396,32 @@ def inbox(
     """
     check_columns(voice, "voice", ("message_id", "sentiment", "score"))
     check_columns(influence, "influence", ("actor_id", "pagerank", "audience"))
-    ids = resolve_brands(store, brands)
-    with registered(store, voice=voice, influence=influence) as views:
-        sql, params = inbound_sql(views["voice"], views["influence"], since, until)
-        inbound = store.arrow(sql, [ids, *params])
+    ids = list(brand_ids)
+    tables = {name: threads[name] for name in THREAD_TABLES}
+    extra = {k: v for k, v in (("voice", voice), ("influence", influence)) if v is not None}
+    sql, params = inbound_sql("voice" if voice is not None else None,
+                              "influence" if influence is not None else None, since, until)
+    inbound = arrowsql.query(sql, [ids, *params], **tables, **extra)
     sql, params = _outbound_sql(since, until)
-    outbound = store.arrow(sql, [ids, *params])
-
-    with registered(store, inbound=inbound, outbound=outbound) as views:
-        i, o = views["inbound"], views["outbound"]
-        unanswered = store.arrow(
-            f"SELECT * FROM {i} WHERE NOT answered ORDER BY priority DESC, created_at, message_id")
-        silent = store.arrow(
-            f"SELECT * FROM {o} WHERE NOT started_conversation ORDER BY created_at, message_id")
-        counts = store.sql(f"""
-            SELECT count(*) AS inbound, count(*) FILTER (WHERE answered) AS answered,
-                   quantile_cont(response_seconds, 0.5) AS median_response_seconds,
-                   quantile_cont(response_seconds, 0.9) AS p90_response_seconds,
-                   {", ".join(f"count(*) FILTER (WHERE via = '{v}') AS via_{v}" for v in VIAS)}
-              FROM {i}""")[0]
-        rates = store.sql(f"""
-            SELECT count(*) AS posts, count(*) FILTER (WHERE NOT started_conversation) AS silent,
-                   avg(replies) AS conversation_rate, avg(reshares) AS amplification_rate,
-                   avg(likes) AS applause_rate,
-                   avg(conversation_rate) AS conversation_rate_per_1000_followers,
-                   avg(amplification_rate) AS amplification_rate_per_1000_followers,
-                   avg(applause_rate) AS applause_rate_per_1000_followers
-              FROM {o}""")[0]
+    outbound = arrowsql.query(sql, [ids, *params], **tables)
+    unanswered = arrowsql.query("SELECT * FROM i WHERE NOT answered ORDER BY priority DESC, created_at, "
+                                "message_id", i=inbound)
+    silent = arrowsql.query("SELECT * FROM o WHERE NOT started_conversation ORDER BY created_at, message_id",
+                            o=outbound)
+    counts = arrowsql.query(f"""
+        SELECT count(*) AS inbound, count(*) FILTER (WHERE answered) AS answered,
+               quantile_cont(response_seconds, 0.5) AS median_response_seconds,
+               quantile_cont(response_seconds, 0.9) AS p90_response_seconds,
+               {", ".join(f"count(*) FILTER (WHERE via = '{v}') AS via_{v}" for v in VIAS)}
+          FROM i""", i=inbound).to_pylist()[0]
+    rates = arrowsql.query("""
+        SELECT count(*) AS posts, count(*) FILTER (WHERE NOT started_conversation) AS silent,
+               avg(replies) AS conversation_rate, avg(reshares) AS amplification_rate,
+               avg(likes) AS applause_rate,
+               avg(conversation_rate) AS conversation_rate_per_1000_followers,
+               avg(amplification_rate) AS amplification_rate_per_1000_followers,
+               avg(applause_rate) AS applause_rate_per_1000_followers
+          FROM o""", o=outbound).to_pylist()[0]
     summary = dict(counts)
     summary["response_rate"] = counts["answered"] / counts["inbound"] if counts["inbound"] else None
     summary["unanswered"] = counts["inbound"] - counts["answered"]

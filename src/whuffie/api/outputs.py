@@ -1,0 +1,267 @@
+"""What Whuffie shows: the evidence behind an edge, the map, the graph exports and the report.
+
+Each function is also a method of an open store (``store.map(...)``); see :mod:`whuffie.api`.
+These write files or read evidence; they save no run of their own, but the map and the exports
+use (and, when missing, make) the influence run of their graph.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from whuffie.api.result import OutputResult, Result
+from whuffie.api.runner import as_time, graph_spec, latest
+from whuffie.errors import WhuffieError
+from whuffie.graph.build import GraphSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from whuffie.store.store import Store
+
+
+def why(store: Store, source: str, target: str, *, both: bool = False, kinds: Sequence[str] | None = None,
+        since: datetime | str | None = None, until: datetime | str | None = None,
+        limit: int | None = 50) -> Result:
+    """The evidence behind ``source -> target``: every reply, mention, vote... with its message.
+
+    Parameters
+    ----------
+    store : Store
+        An open store.
+    source, target : str
+        Actor ids: ``source`` paid attention to ``target``.
+    both : bool
+        Also list ``target -> source``.
+    kinds : sequence of str, optional
+        Keep these interaction kinds.
+    since, until : datetime or str, optional
+        Keep interactions in ``[since, until)``.
+    limit : int, optional
+        Rows to return (oldest first); ``None`` for all.
+
+    Returns
+    -------
+    Result
+        Table ``evidence`` (actor, target, kind, time, message, record, weight, value, platform,
+        excerpt); ``summary["total"]`` counts the interactions before the limit. Not a saved run.
+
+    Examples
+    --------
+    >>> import whuffie
+    >>> from whuffie.model import Records, Tie
+    >>> with whuffie.open(":memory:") as store:
+    ...     _ = store.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0)]))
+    ...     r = store.why("x:a", "x:b")
+    >>> r.summary["total"], r.to_arrow().column("kind").to_pylist()
+    (1, ['mention'])
+    """
+    from whuffie.graph.evidence import evidence
+
+    since_t, until_t = as_time(since, "since"), as_time(until, "until")
+    if since_t and until_t and since_t >= until_t:
+        raise WhuffieError(f"since {since_t} is not before until {until_t}")
+    found = evidence(store.engine, source, target, both=both, limit=limit,
+                     kinds=[k for k in kinds] if kinds else None, since=since_t, until=until_t)
+    return Result("why", {"source": source, "target": target, "both": both,
+                          "kinds": list(kinds) if kinds else None, "since": since_t, "until": until_t,
+                          "limit": limit},
+                  {"evidence": found.to_arrow()}, {"total": found.total, "shown": len(found.rows)},
+                  store=store)
+
+
+def map(store: Store, out: str | Path = "whuffie-map.html", spec: GraphSpec | None = None, *, seed: int = 0,
+        max_nodes: int = 50_000, max_edges: int = 200_000, title: str | None = None,
+        **filters: Any) -> OutputResult:
+    """Draw the offline map of who matters (size = influence, colour = niche) into one HTML file.
+
+    Parameters
+    ----------
+    store : Store
+        An open store.
+    out : str or Path
+        The HTML file to write.
+    spec : GraphSpec, optional
+        The graph; or the filter keywords (see :meth:`whuffie.Store.influence`).
+    seed : int
+        Seed of the niches and the layout.
+    max_nodes, max_edges : int
+        Draw the most influential actors only, and the heaviest links.
+    title : str, optional
+        Title of the page (default: "Whuffie map: <store name>").
+
+    Returns
+    -------
+    OutputResult
+        ``path``; table ``map_nodes`` (every drawn actor with its position, size and niche);
+        ``summary``: ``actors``, ``shown``, ``niches``.
+
+    Examples
+    --------
+    >>> import tempfile, whuffie
+    >>> from whuffie.model import Records, Tie
+    >>> with whuffie.open(":memory:") as store:
+    ...     _ = store.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0)]))
+    ...     r = store.map(Path(tempfile.mkdtemp()) / "map.html")
+    >>> r.path.name, r.summary["actors"], r.to_arrow().column("id").to_pylist()
+    ('map.html', 2, ['x:a', 'x:b'])
+    """
+    from whuffie.api.who import attention_graph, handles, influence
+    from whuffie.report.map import map_data, render_map
+
+    spec = graph_spec(spec, **filters)
+    infl = influence(store, spec, seed=seed)
+    graph = attention_graph(store, spec)
+    table = infl.to_arrow()
+    # The niche of every node, in node order, from the influence run (-1 for none).
+    order = pc.index_in(pa.array(graph.nodes.tolist(), pa.string()), value_set=table["actor_id"])
+    niches = np.asarray(table["niche"].take(order).fill_null(-1).to_numpy(zero_copy_only=False),
+                        dtype=np.int64)
+    name = Path(str(store.path)).stem
+    data = map_data(graph, table, niches=niches, labels=handles(store, graph.nodes), seed=seed,
+                    max_nodes=max_nodes, max_edges=max_edges, title=title or f"Whuffie map: {name}")
+    path = Path(out)
+    if not path.parent.is_dir():
+        raise WhuffieError(f"cannot write {path}: folder {path.parent} does not exist")
+    try:
+        path.write_text(render_map(data), encoding="utf-8")
+    except OSError as exc:
+        raise WhuffieError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    nodes = pa.table({k: data[k] for k in ("id", "label", "x", "y", "size", "nicheId", "rank")})
+    return OutputResult("map", {"graph": spec.as_dict(), "seed": seed, "max_nodes": max_nodes,
+                                "max_edges": max_edges, "title": title},
+                        {"map_nodes": nodes},
+                        {"actors": graph.n, "shown": min(graph.n, max_nodes),
+                         "niches": len(np.unique(niches)), "kind": "niche"},
+                        inputs={"influence": infl.run_id}, store=store, paths=[path])
+
+
+def export(store: Store, out: str | Path, format: str | None = None, spec: GraphSpec | None = None, *,
+           with_influence: bool = False, **filters: Any) -> OutputResult:
+    """Write the attention graph for Gephi, GraphML tools or dataframes, or the whole store as Parquet.
+
+    Parameters
+    ----------
+    store : Store
+        An open store.
+    out : str or Path
+        The file (``gexf``, ``graphml``) or folder (``csv``, ``parquet``: ``nodes.*`` and
+        ``edges.*``; ``parquet-store``: one Parquet file per table of the store) to write.
+    format : str, optional
+        ``gexf``, ``graphml``, ``csv``, ``parquet`` or ``parquet-store``; by default from the suffix
+        of ``out``.
+    spec : GraphSpec, optional
+        The graph; or the filter keywords (see :meth:`whuffie.Store.influence`).
+    with_influence : bool
+        Add influence to the nodes, measuring it on this graph when the store has no influence run
+        yet (the newest influence run is always added when there is one).
+
+    Returns
+    -------
+    OutputResult
+        ``paths``; tables ``nodes`` and ``edges`` as written; ``summary``: ``nodes``, ``edges``,
+        ``dynamic``, ``influence_run``, ``seconds``.
+
+    Examples
+    --------
+    >>> import tempfile, whuffie
+    >>> from whuffie.model import Records, Tie
+    >>> with whuffie.open(":memory:") as store:
+    ...     _ = store.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0)]))
+    ...     r = store.export(tempfile.mkdtemp(), "csv")
+    >>> [p.name for p in r.paths], r.summary["edges"]
+    (['nodes.csv', 'edges.csv'], 1)
+    """
+    from whuffie.api.who import attention_graph, influence
+    from whuffie.report.export import format_of, graph_export, write_export
+
+    started = time.perf_counter()
+    if (format or "").lower() == "parquet-store":
+        if spec is not None or filters or with_influence:
+            raise WhuffieError("parquet-store writes every table of the store: graph filters do not apply")
+        paths = export_store(store, out)
+        return OutputResult("export", {"format": "parquet-store"}, {},
+                            {"tables": len(paths), "seconds": time.perf_counter() - started},
+                            store=store, paths=paths)
+    fmt = format_of(out, format)
+    spec = graph_spec(spec, **filters)
+    graph = attention_graph(store, spec)
+    table, run_id = latest(store, "influence", "influence")
+    computed = False
+    if table is None and with_influence:
+        infl = influence(store, spec)
+        table, run_id, computed = infl.to_arrow(), infl.run_id, True
+    done = graph_export(store.engine, graph, table, run_id)
+    paths = write_export(done, out, fmt)
+    return OutputResult("export", {"format": fmt, "graph": spec.as_dict(), "with_influence": with_influence},
+                        {"nodes": done.nodes, "edges": done.edges},
+                        {"nodes": graph.n, "edges": graph.m, "dynamic": done.dynamic, "influence_run": run_id,
+                         "influence_computed": computed, "seconds": time.perf_counter() - started},
+                        store=store, paths=paths)
+
+
+def export_store(store: Store, out: str | Path) -> list[Path]:
+    """Every table and view of the store as one Parquet file each, in the folder ``out``.
+
+    For R (``arrow::read_parquet``), pandas and any Parquet reader: ``actors.parquet``,
+    ``messages.parquet``..., ``interactions.parquet``, ``runs.parquet``, ``result_*.parquet`` and
+    ``latest_*.parquet``. JSON columns are written as text.
+    """
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise WhuffieError(f"{folder} is a file; parquet-store writes one file per table into a folder")
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise WhuffieError(f"cannot create {folder}: {exc.strerror or exc}") from exc
+    names = [r[0] for r in store.con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT internal UNION ALL "
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary ORDER BY 1").fetchall()]
+    paths = []
+    for name in names:
+        path = folder / f"{name}.parquet"
+        try:
+            store.con.execute(f"COPY (SELECT * FROM {name}) TO ? (FORMAT parquet)", [str(path)])
+        except Exception as exc:  # DuckDB's IOException and friends: say which file
+            raise WhuffieError(f"cannot write {path}: {exc}") from exc
+        paths.append(path)
+    return paths
+
+
+def report(store: Store, out: str | Path = "whuffie-report", *,
+           title: str = "Whuffie report") -> OutputResult:
+    """Write the HTML report of the store's newest runs (``index.html`` and its offline assets).
+
+    Parameters
+    ----------
+    store : Store
+        An open store.
+    out : str or Path
+        The folder.
+    title : str
+        The report's title.
+
+    Returns
+    -------
+    OutputResult
+        ``path`` (``index.html``); ``summary["sections"]`` lists the sections shown.
+
+    Examples
+    --------
+    >>> import tempfile, whuffie
+    >>> with whuffie.open(":memory:") as store:
+    ...     r = store.report(tempfile.mkdtemp())
+    >>> r.path.name, r.summary["sections"][0]
+    ('index.html', 'overview')
+    """
+    from whuffie.report.html import write_report
+
+    index, sections = write_report(store, out, title=title)
+    return OutputResult("report", {"title": title}, {}, {"sections": sections}, store=store, paths=[index])

@@ -45,7 +45,9 @@ def query(sql: str, params: Sequence[Any] | None = None,
     # DuckDB draws a progress bar on stdout for queries over two seconds: not in a library's output.
     con = duckdb.connect()
     try:
+        # No progress bar on stdout; times are UTC whatever the machine's zone (as in the store).
         con.execute("SET enable_progress_bar = false")
+        con.execute("SET TimeZone = 'UTC'")
         for name, table in tables.items():
             con.register(name, table)
         rel = con.sql(sql, params=list(params) if params else None)

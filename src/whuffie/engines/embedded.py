@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -90,7 +90,15 @@ def kind_weight_sql(spec: GraphSpec, kind: str = "kind") -> tuple[str, list[Any]
     return f"CASE {kind} {' '.join(cases)} ELSE 1.0 END", params
 
 
+def _utc(value: Any) -> Any:
+    """A bound as the store keeps times: an aware datetime becomes its naive UTC instant."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
 def _window(column: str, since: Any, until: Any) -> tuple[list[str], list[Any]]:
+    since, until = _utc(since), _utc(until)
     where, params = [], []
     if since is not None:
         where.append(f"{column} >= CAST(? AS TIMESTAMP)")

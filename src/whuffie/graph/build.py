@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +84,12 @@ class GraphSpec:
     self_loops: bool = False
 
     def __post_init__(self) -> None:
+        # Times are naive UTC in the store: an aware bound is turned into its UTC instant here, so
+        # that it never meets the database session's local time zone.
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                object.__setattr__(self, name, value.astimezone(UTC).replace(tzinfo=None))
         for name in ("kinds", "platforms"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, tuple):

@@ -34,8 +34,10 @@ _CONFIG = {"storage_compatibility_version": STORAGE_VERSION}
 
 def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     # DuckDB draws a progress bar on stdout for queries over two seconds, where a command may be
-    # printing JSON or CSV.
+    # printing JSON or CSV; and it reads aware times in the machine's zone, where the store's
+    # times are UTC.
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET TimeZone = 'UTC'")
     return con
 
 

@@ -16,6 +16,7 @@ from whuffie.errors import WhuffieError
 from whuffie.graph.build import GraphSpec
 
 
+@pytest.mark.slow
 def test_influence_is_one_call_and_a_dataframe(sample_store):
     r = sample_store.influence()
     df = r.to_pandas()
@@ -25,6 +26,7 @@ def test_influence_is_one_call_and_a_dataframe(sample_store):
     assert r.params["graph"]["kinds"] is None and r.params["damping"] == 0.85
 
 
+@pytest.mark.slow
 def test_the_same_request_on_the_same_data_reuses_the_run(sample_store):
     first = sample_store.efluentials()
     again = sample_store.efluentials()
@@ -43,6 +45,7 @@ def test_the_same_request_on_the_same_data_reuses_the_run(sample_store):
     assert not changed.reused and changed.summary["actors"] == 67
 
 
+@pytest.mark.slow
 def test_prune_drops_superseded_runs_but_keeps_what_kept_runs_read(sample_store):
     sample_store.influence()
     sample_store.influence(fresh=True)                 # supersedes run 1
@@ -68,6 +71,7 @@ def test_superseded_runs_read_by_a_kept_run_are_kept(sample_store):
     assert sample_store.prune() == []
 
 
+@pytest.mark.slow
 def test_latest_views_show_the_newest_run(sample_store):
     sample_store.niches()
     sample_store.niches(params=__import__("whuffie.niches.analysis", fromlist=["NicheParams"]).NicheParams(
@@ -87,6 +91,7 @@ def test_a_read_only_store_computes_without_saving(sample_db):
         assert store.runs() == []
 
 
+@pytest.mark.slow
 def test_a_read_only_store_takes_the_lock_only_to_save(sample_store, tmp_path):
     path = sample_store.path
     sample_store.influence()
@@ -97,6 +102,7 @@ def test_a_read_only_store_takes_the_lock_only_to_save(sample_store, tmp_path):
         assert r.saved and not store.read_only                # a new run: the lock was taken
 
 
+@pytest.mark.slow
 def test_a_store_held_by_another_process_returns_results_unsaved(sample_store):
     path = sample_store.path
     sample_store.close()
@@ -128,6 +134,7 @@ def test_filters_are_keywords_or_a_spec_and_bad_ones_are_refused(sample_store):
         sample_store.influence(kinds="replies")
 
 
+@pytest.mark.slow
 def test_results_explain_their_rows(sample_store):
     infl = sample_store.influence()
     top = infl.to_arrow()["actor_id"][0].as_py()
@@ -149,6 +156,7 @@ def test_results_explain_their_rows(sample_store):
         sample_store.voice().evidence("x")
 
 
+@pytest.mark.slow
 def test_the_chain_runs_every_analysis_and_reuses_what_exists(sample_store, tmp_path):
     sample_store.influence()
     chain = sample_store.analyze(tmp_path / "report")
@@ -187,6 +195,7 @@ def _imports(path: Path) -> set[str]:
     return out
 
 
+@pytest.mark.slow
 def test_nothing_outside_the_cli_imports_the_cli():
     offenders = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
                  if "cli" not in p.relative_to(SRC).parts and p.name != "__main__.py"
@@ -194,6 +203,7 @@ def test_nothing_outside_the_cli_imports_the_cli():
     assert offenders == []
 
 
+@pytest.mark.slow
 def test_analyses_never_touch_the_store():
     """Analyses read through the engine: no DuckDB connection, no SQL on the store."""
     offenders = []
@@ -219,3 +229,31 @@ def test_arrowsql_sees_only_the_tables_it_is_given():
 
     with pytest.raises(Exception, match="messages"):
         arrowsql.query("SELECT count(*) FROM messages", t=pa.table({"x": [1]}))
+
+
+@pytest.mark.slow
+def test_a_notebook_reading_the_store_does_not_lock_out_the_commands(sample_store):
+    """A process holding the store read-only: status and saved listings work; new runs print unsaved."""
+    import json
+
+    from tests.conftest import cli
+
+    sample_store.efluentials()
+    path = sample_store.path
+    sample_store.close()
+    notebook = subprocess.Popen(
+        [sys.executable, "-c", "import sys, whuffie; s = whuffie.open(sys.argv[1], read_only=True); "
+                               "print('ready', flush=True); sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert notebook.stdout.readline().strip() == "ready"
+        assert cli("status", "--db", path).exit_code == 0
+        saved = cli("efluentials", "--db", path, "--json")
+        assert saved.exit_code == 0 and len(json.loads(saved.stdout)) == 6
+        fresh = cli("niches", "--db", path, "--json")
+        assert fresh.exit_code == 0 and len(json.loads(fresh.stdout)) == 5
+        assert "not saved" in fresh.stderr and "in use by another process" in fresh.stderr
+    finally:
+        notebook.communicate("")
+    with whuffie.open(path, read_only=True) as store:
+        assert [r["analysis"] for r in store.runs()] == ["influence", "efluentials"]

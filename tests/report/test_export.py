@@ -144,6 +144,7 @@ def read_gexf_dynamic(path):
 # -- polblogs: structure and round trips ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_polblogs_gexf_round_trips_through_networkx(polblogs_db, polblogs_raw, tmp_path):
     out = tmp_path / "polblogs.gexf"
     result = cli("export", "--out", out, "--db", polblogs_db)
@@ -162,6 +163,7 @@ def test_polblogs_gexf_round_trips_through_networkx(polblogs_db, polblogs_raw, t
     assert g.graph["mode"] == "static"
 
 
+@pytest.mark.slow
 def test_gexf_escapes_what_people_put_in_their_names(polblogs_db, tmp_path):
     out = tmp_path / "g.gexf"
     with whuffie.open(polblogs_db, read_only=True) as store:
@@ -173,6 +175,7 @@ def test_gexf_escapes_what_people_put_in_their_names(polblogs_db, tmp_path):
     assert "\n" not in g.nodes["polblogs:2"]["label"]
 
 
+@pytest.mark.slow
 def test_polblogs_graphml_reads_back_in_networkx_and_igraph(polblogs_db, polblogs_raw, tmp_path):
     import igraph
 
@@ -190,6 +193,7 @@ def test_polblogs_graphml_reads_back_in_networkx_and_igraph(polblogs_db, polblog
     assert sum(ig.es["weight"]) == 19017
 
 
+@pytest.mark.slow
 def test_csv_is_gephi_layout_and_formula_safe(polblogs_db, polblogs_raw, tmp_path):
     out = tmp_path / "csv"
     assert cli("export", "--format", "csv", "--out", out, "--db", polblogs_db).exit_code == 0
@@ -220,6 +224,7 @@ def test_parquet_tables(polblogs_db, polblogs_raw, tmp_path):
     assert nodes.column_names[:5] == ["actor", "label", "handle", "name", "platform"]
 
 
+@pytest.mark.slow
 def test_influence_columns_come_from_the_recorded_run(polblogs_db, tmp_path):
     db = tmp_path / "copy.duckdb"
     shutil.copy(polblogs_db, db)  # this test records a run; the others must not see it
@@ -247,6 +252,7 @@ def test_influence_columns_come_from_the_recorded_run(polblogs_db, tmp_path):
 # -- Stack Exchange: times become Gephi spells ------------------------------------------------
 
 
+@pytest.mark.slow
 def test_stackexchange_spells_match_the_dump(se_db, se_raw, tmp_path):
     out = tmp_path / "se.gexf"
     assert cli("export", "--out", out, "--db", se_db).exit_code == 0
@@ -293,6 +299,7 @@ def test_filters_and_zero_weights_shape_the_export(se_db, se_raw, tmp_path):
     assert not any("vote" in d["kinds"] for _, _, d in g.edges(data=True))
 
 
+@pytest.mark.slow
 def test_export_errors_are_sentences(se_db, tmp_path):
     result = cli("export", "--out", tmp_path / "x", "--db", se_db)
     assert result.exit_code == 1 and "cannot tell the export format from" in result.output

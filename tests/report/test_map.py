@@ -109,6 +109,7 @@ def test_edge_budget_keeps_each_actors_strongest_tie(karate):
     assert map_data(graph, measure_influence(graph), max_edges=0)["edges"] == []
 
 
+@pytest.mark.slow
 def test_layout_puts_the_two_blogospheres_apart(polblogs):
     _, graph, leaning = polblogs
     data = map_data(graph, measure_influence(graph), seed=0)
@@ -124,6 +125,7 @@ def test_layout_puts_the_two_blogospheres_apart(polblogs):
     assert min(data["x"]) >= 0 and max(max(data["x"]), max(data["y"])) == 10_000
 
 
+@pytest.mark.slow
 def test_max_nodes_keeps_the_top_by_pagerank_and_the_links_among_them(polblogs):
     _, graph, leaning = polblogs
     data = map_data(graph, measure_influence(graph), niches=leaning, max_nodes=100)
@@ -200,6 +202,7 @@ def test_cli_writes_the_map_coloured_by_niche(karate, tmp_path):
     assert len({n for n in data["nicheId"]}) >= 2
 
 
+@pytest.mark.slow
 def test_map_colours_are_the_niches_of_the_influence_run(polblogs, tmp_path):
     """The map draws the influence run of its graph (one way to measure influence), reusing it."""
     db, _, _ = polblogs

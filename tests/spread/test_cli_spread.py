@@ -16,6 +16,7 @@ def db(tmp_path_factory, shared):
     return path
 
 
+@pytest.mark.slow
 def test_cascades_json_has_one_row_per_cascade(db):
     result = run("cascades", "--db", db, "--json")
     assert result.exit_code == 0, result.output
@@ -26,6 +27,7 @@ def test_cascades_json_has_one_row_per_cascade(db):
     assert len({r["cascade"] for r in rows}) == len(rows)
 
 
+@pytest.mark.slow
 def test_forecast_from_a_handle_on_the_graph_and_with_a_preset(db):
     result = run("spread", "--from", "vsoch", "--db", db, "--runs", 2000, "--json")
     assert result.exit_code == 0, result.output
@@ -39,6 +41,7 @@ def test_forecast_from_a_handle_on_the_graph_and_with_a_preset(db):
     assert preset["capped_runs"] == 200 and preset["expected_reach"] > 9000
 
 
+@pytest.mark.slow
 def test_seeds_are_chosen_and_compared(db):
     result = run("seeds", "--db", db, "--k", 3, "--runs", 2000, "--json")
     assert result.exit_code == 0, result.output
@@ -47,6 +50,7 @@ def test_seeds_are_chosen_and_compared(db):
     assert rows[0]["spread"] <= rows[-1]["spread"]
 
 
+@pytest.mark.slow
 def test_bad_options_are_refused(db):
     assert run("spread", "--from", "vsoch", "--db", db, "--model", "nope").exit_code == 2
     assert run("spread", "--from", "vsoch", "--db", db, "--prob", "2").exit_code == 2
@@ -55,6 +59,7 @@ def test_bad_options_are_refused(db):
     assert run("seeds", "--db", db, "--model", "sir").exit_code == 2
 
 
+@pytest.mark.slow
 def test_graph_forecast_by_valence_fits_on_those_cascades_only(db):
     # No voice run yet in this store: no cascade has a valence.
     before = run("spread", "--from", "vsoch", "--db", db, "--valence", "negative", "--json")

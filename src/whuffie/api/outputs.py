@@ -37,7 +37,7 @@ def why(store: Store, source: str, target: str, *, both: bool = False, kinds: Se
     store : Store
         An open store.
     source, target : str
-        Actor ids: ``source`` paid attention to ``target``.
+        Actor ids (or handles): ``source`` paid attention to ``target``.
     both : bool
         Also list ``target -> source``.
     kinds : sequence of str, optional
@@ -68,6 +68,7 @@ def why(store: Store, source: str, target: str, *, both: bool = False, kinds: Se
     since_t, until_t = as_time(since, "since"), as_time(until, "until")
     if since_t and until_t and since_t >= until_t:
         raise WhuffieError(f"since {since_t} is not before until {until_t}")
+    source, target = _actor(store, source), _actor(store, target)
     found = evidence(store.engine, source, target, both=both, limit=limit,
                      kinds=[k for k in kinds] if kinds else None, since=since_t, until=until_t)
     return Result("why", {"source": source, "target": target, "both": both,
@@ -75,6 +76,12 @@ def why(store: Store, source: str, target: str, *, both: bool = False, kinds: Se
                           "limit": limit},
                   {"evidence": found.to_arrow()}, {"total": found.total, "shown": len(found.rows)},
                   store=store)
+
+
+def _actor(store: Store, name: str) -> str:
+    """An actor id from an id or a handle; unknown names are left for the evidence to explain."""
+    found = store.engine.actor_ids(name)
+    return found[0] if len(found) == 1 else name
 
 
 def map(store: Store, out: str | Path = "whuffie-map.html", spec: GraphSpec | None = None, *, seed: int = 0,

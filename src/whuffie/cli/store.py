@@ -98,13 +98,14 @@ def runs(
                           + (f": {', '.join(str(r) for r in dropped)}." if dropped else "."), markup=False)
         for r in rows:
             r["run"] = r.pop("run_id")
-            r["tables"] = ", ".join(r["tables"]) if not as_json else r["tables"]
-            r["inputs"] = (", ".join(f"{k} {v}" for k, v in r["inputs"].items() if v is not None)
-                           if not as_json else r["inputs"])
-            r["superseded_by"] = r["superseded_by"]
-        columns = ["run", "analysis", "created_at", "duration_s", "rows", "tables", "inputs", "superseded_by"]
+            r["main_table"] = r["tables"][0] if r["tables"] else None
+            if not as_json:
+                r["tables"] = ", ".join(r["tables"])
+                r["inputs"] = ", ".join(f"{k} {v}" for k, v in r["inputs"].items() if v is not None)
+            r["seconds"] = round(r["duration_s"], 2) if r["duration_s"] is not None else None
+        columns = ["run", "analysis", "created_at", "seconds", "rows", "inputs", "superseded_by"]
         if as_json or as_csv:
-            columns += ["engine", "version", "params", "prunable"]
+            columns += ["main_table", "tables", "engine", "version", "params", "prunable"]
         emit(rows, columns, as_json=as_json, as_csv=as_csv, title="Runs", empty="No run yet.")
 
 

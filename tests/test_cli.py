@@ -16,6 +16,7 @@ from whuffie.cli import app
 from whuffie.sources import reader_ids
 
 
+@pytest.mark.slow
 def test_every_command_has_help_text():
     group = get_command(app)
     assert len(group.commands) >= 7
@@ -25,6 +26,7 @@ def test_every_command_has_help_text():
         assert result.exit_code == 0
 
 
+@pytest.mark.slow
 def test_python_dash_m_runs_the_cli():
     out = subprocess.run([sys.executable, "-m", "whuffie", "--version"], capture_output=True,
                          text=True, check=True)
@@ -70,6 +72,7 @@ def test_strict_exits_1_and_names_file_and_line(tmp_path):
     assert "e.txt line 3: expected at least 2 fields" in result.output
 
 
+@pytest.mark.slow
 def test_ingest_status_and_quarantine_json(tmp_path):
     f = tmp_path / "net" / "e.txt"
     f.parent.mkdir()

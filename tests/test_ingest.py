@@ -25,6 +25,7 @@ def _replay_reddit(shared, path, copies: int) -> int:
     return len(lines) * copies
 
 
+@pytest.mark.slow
 def test_parallel_mapping_stores_exactly_what_serial_mapping_stores(shared, tmp_path, monkeypatch):
     path = tmp_path / "replayed.ndjson"
     n = _replay_reddit(shared, path, 40)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from whuffie.model import Message, Records
 from whuffie.report.html import write_report
 
@@ -45,6 +47,7 @@ def test_report_of_an_empty_store(store, tmp_path):
     assert "What the store holds" in result.path.read_text()
 
 
+@pytest.mark.slow
 def test_voice_section_escapes_data(store, tmp_path):
     """The community-voice section (sentiment, concerns, inbox, advocates) escapes messages and names."""
     from datetime import datetime

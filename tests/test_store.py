@@ -183,6 +183,7 @@ store.close()
 """
 
 
+@pytest.mark.slow
 def test_an_import_killed_mid_way_is_completed_by_a_rerun(tmp_path):
     edges = tmp_path / "big.txt"
     n = 300_000

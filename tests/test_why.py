@@ -86,6 +86,7 @@ def test_both_directions(thread_db, statuses):
     assert Counter(r["kind"] for r in rows if r["actor"] == HUGO) == Counter(k for k, _ in back)
 
 
+@pytest.mark.slow
 def test_csv_limit_and_table(thread_db):
     result = cli("why", OLI, HUGO, "--db", thread_db, "--csv", "--limit", "2")
     rows = list(csv.DictReader(io.StringIO(result.output)))

@@ -35,6 +35,7 @@ def polblogs(shared, tmp_path_factory):
     return db, graph, measure_influence(graph), digraph
 
 
+@pytest.mark.slow
 def test_the_efluentials_are_the_top_tenth_by_networkx_pagerank(polblogs):
     _, graph, influence, digraph = polblogs
     assert (graph.n, graph.m) == (digraph.number_of_nodes(), digraph.number_of_edges()) == (1224, 19017)
@@ -52,6 +53,7 @@ def test_the_efluentials_are_the_top_tenth_by_networkx_pagerank(polblogs):
                                [pr[a] for a in result.table.column("actor_id").to_pylist()], atol=2e-7)
 
 
+@pytest.mark.slow
 def test_recognisers_add_up_to_the_in_strength_and_the_shares_to_networkx(polblogs):
     _, graph, influence, digraph = polblogs
     result = efluentials(graph, influence)
@@ -131,6 +133,7 @@ def test_bad_inputs_are_refused():
     assert efluential_count(100, 0.29) == 29 and efluential_count(3, 0.1) == 1
 
 
+@pytest.mark.slow
 def test_cli_lists_saves_and_explains(polblogs):
     db = polblogs[0]
     result = runner.invoke(app, ["efluentials", "--db", str(db), "--json"], catch_exceptions=False)

@@ -140,6 +140,7 @@ def check_migrations(result, levels: dict, windows: list) -> None:
 # -- real data ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_reddit_weeks_match_the_raw_dump(shared, store):
     activity, recognition = reddit_by_week(shared / REDDIT)
     store.ingest([str(shared / REDDIT)])
@@ -166,6 +167,7 @@ def test_reddit_weeks_match_the_raw_dump(shared, store):
             for r in rows] == [(48, 30, 12, 4, 2), (165, 92, 44, 25, 4), (274, 146, 97, 22, 9)]
 
 
+@pytest.mark.slow
 def test_reddit_migrations_are_consistent(shared, store):
     store.ingest([str(shared / REDDIT)])
     db = store.path
@@ -203,6 +205,7 @@ def stackexchange_by_month(store) -> tuple[dict, dict]:
     return activity, recognition
 
 
+@pytest.mark.slow
 def test_stackexchange_months_match_a_python_recount(shared, store):
     store.ingest([str(shared / STACKEXCHANGE)])
     activity, recognition = stackexchange_by_month(store)
@@ -232,6 +235,7 @@ def test_stackexchange_months_match_a_python_recount(shared, store):
     check_migrations(pyramid(levels, windows), levels_by_window(levels), windows)
 
 
+@pytest.mark.slow
 def test_the_terminal_shows_counts_and_the_last_matrix(shared, store):
     store.ingest([str(shared / STACKEXCHANGE)])
     db = store.path
@@ -245,6 +249,7 @@ def test_the_terminal_shows_counts_and_the_last_matrix(shared, store):
     assert lines[0] == "window,previous,from,to,actors" and len(lines) == 1 + 2 * 24
 
 
+@pytest.mark.slow
 def test_bad_window_and_undated_store_are_errors(shared, store):
     store.ingest([str(shared / "zachary_karate")])
     db = store.path

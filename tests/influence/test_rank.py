@@ -46,6 +46,7 @@ def test_personalised_pagerank_matches_networkx(shared, store):
     np.testing.assert_allclose(pr, [ref[n] for n in g.nodes], atol=1e-9)
 
 
+@pytest.mark.slow
 def test_polblogs_best_known_blogs_top_the_authority_ranking(shared, store):
     store.ingest([shared / "polblogs"])
     g = build_graph(store)
@@ -80,6 +81,7 @@ def test_audience_exact_matches_breadth_first_search(shared, store):
     assert sizes.tolist() == expected
 
 
+@pytest.mark.slow
 def test_audience_sketch_is_within_its_stated_error(shared, store):
     store.ingest([shared / "higgs_reply_mention" / "higgs-reply_network.edgelist"])
     g = build_graph(store)

@@ -29,6 +29,7 @@ def test_participation_by_hand():
     assert participation(g, niches).tolist() == [0.625, 0.0, 0.0, 0.0, 0.0]
 
 
+@pytest.mark.slow
 def test_participation_and_bridges_on_karate_match_a_direct_count(known):
     graph, _ = known["zachary-karate"]
     niches = detect_niches(graph, seed=0)
@@ -58,6 +59,7 @@ def test_exact_betweenness_matches_networkx(known, platform):
     np.testing.assert_allclose(scores, [expected[i] for i in range(graph.n)], atol=1e-12)
 
 
+@pytest.mark.slow
 def test_sampled_betweenness_ranks_like_the_exact_one(known):
     graph, _ = known["polblogs"]
     exact, is_exact = betweenness(graph)

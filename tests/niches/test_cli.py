@@ -28,6 +28,7 @@ def db(shared, tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_niche_listing_as_json_covers_every_actor(db):
     result = run("--db", db, "--json")
     assert result.exit_code == 0, result.output
@@ -52,6 +53,7 @@ def test_niche_listing_as_json_covers_every_actor(db):
     assert [r["voice_actors"] for r in again] == [r["voice_actors"] for r in rows]
 
 
+@pytest.mark.slow
 def test_table_shows_the_long_tail_summary(db):
     result = run("--db", db, "--top", "3")
     assert result.exit_code == 0

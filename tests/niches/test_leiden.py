@@ -134,6 +134,7 @@ def test_undirected_sums_both_directions(known):
     assert w.sum() == pytest.approx(graph.weight[graph.src != graph.dst].sum())
 
 
+@pytest.mark.slow
 def test_components_never_share_a_niche(shared, tmp_path):
     # Higgs replies: a long tail of thousands of tiny reply components.
     with whuffie.open(tmp_path / "h.duckdb") as store:

@@ -38,6 +38,7 @@ def members(graph, niches, c):
     return [a for a, x in zip(graph.nodes.tolist(), niches.tolist(), strict=True) if x == c]
 
 
+@pytest.mark.slow
 def test_term_counts_match_a_python_tokeniser(conlang):
     *_, texts, _ = conlang
     expected = Counter()

@@ -131,6 +131,7 @@ def test_threads_share_posts(bdata, store):
     assert scalar(store, "SELECT count(*) FROM interactions WHERE kind = 'reply'") == 3
 
 
+@pytest.mark.slow
 def test_likes_and_reposted_by(bdata, store):
     likes = bdata / "atrrr_recorded" / "getLikes_3kbi55xm6u62v.json"
     reposts = bdata / "atrrr_recorded" / "getRepostedBy_3kbi55xm6u62v.json"
@@ -328,6 +329,7 @@ def _drain(reader, path) -> None:
                 reader.map_record(item.value)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=_json)
 def test_nonsense_json_never_escapes(value, tmp_path):
@@ -338,6 +340,7 @@ def test_nonsense_json_never_escapes(value, tmp_path):
         BlueskyReader().map_record(value)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_truncated_or_garbled_files_never_escape(data, tmp_path):
@@ -379,6 +382,7 @@ def _paths(value, prefix=()):
 _VALID = [json.loads(line) for line in MIXED.read_text(encoding="utf-8").splitlines()]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_valid_records_with_one_garbled_field_never_escape(data, tmp_path):

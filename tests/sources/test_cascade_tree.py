@@ -85,6 +85,7 @@ def test_quoted_and_bare_variants_are_trees():
 # -- exact counts on real files ---------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "lines", "loops", "children"), [
     ("265953285247209472", 218, 0, 212),   # plain; 6 repeated parent lines
     ("523123779124600833", 1131, 2, 1116),  # ROOT on line 47, an earlier root tweet
@@ -185,6 +186,7 @@ def test_two_cascades_sharing_a_root_tweet(tw15, store):
     assert root["extra"]["label"] == "non-rumor"
 
 
+@pytest.mark.slow
 def test_reimport_stores_nothing_twice(tw15, store, tmp_path):
     path = tree(tw15, "523123779124600833")
     ingest_counts(store, [path])
@@ -314,6 +316,7 @@ _GOOD = b"['ROOT', 'ROOT', '0.0']->['1', '300000000000000000', '0.0']\n"
 _CHILD = b"['1', '300000000000000000', '0.0']->['2', '300000000000000001', '2.5']\n"
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(junk=st.lists(st.binary(max_size=120), max_size=6))
 def test_garbage_lines_are_quarantined_and_good_lines_kept(tmp_path_factory, junk):

@@ -64,6 +64,7 @@ def test_map_record_of_nonsense_raises_source_errors_not_crashes():
             assert isinstance(out, Records), f"{rid}.map_record({value!r}) returned {out!r}"
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(min_size=0, max_size=2000), rid=st.sampled_from(sorted(READERS)))
 def test_any_bytes_never_crash_an_import(tmp_path_factory, data, rid):

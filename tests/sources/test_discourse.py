@@ -61,6 +61,7 @@ def test_other_formats_are_not_claimed(shared):
         assert DiscourseReader.sniff(Sample(path, head_bytes(path))) < 0.5, path
 
 
+@pytest.mark.slow
 def test_askci_counts(askci):
     store = askci
     read, stored, duplicate, bad = store.counts
@@ -83,6 +84,7 @@ def test_askci_counts(askci):
     assert scalar(store, f"SELECT count(*) FROM messages WHERE message_id LIKE '{SITE}p%'") == 593
 
 
+@pytest.mark.slow
 def test_reply_threading(askci):
     store = askci
     # json.load: 88 posts have reply_to_post_number; in 2 of them (topic 113 post 3, topic 33
@@ -123,6 +125,7 @@ def test_first_post_carries_the_topic(folder, store):
     assert scalar(store, "SELECT count(*) FROM messages") == 6
 
 
+@pytest.mark.slow
 def test_reimport_stores_nothing_twice(folder, store):
     # The 46 topic files of the discussion category (ls | grep -c): 192 posts (json.load).
     paths = sorted((folder / "topics").glob("*Area-for-open-ended*.json"))
@@ -203,6 +206,7 @@ _VALUES = st.recursive(
     max_leaves=8)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(posts=st.lists(st.dictionaries(_POST_KEYS, _VALUES, max_size=10), max_size=4),
        topic=st.dictionaries(st.sampled_from(["id", "title", "tags", "accepted_answer", "details", "slug"]),
@@ -217,6 +221,7 @@ def test_nonsense_topics_raise_only_source_errors(posts, topic):
     assert len(out.messages) + len(out.problems) == len(posts)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(0, 6100), junk=st.binary(max_size=20), at=st.integers(0, 6100))
 def test_damaged_files_never_break_the_ingest(tmp_path_factory, cut, junk, at):

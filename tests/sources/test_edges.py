@@ -12,6 +12,7 @@ from whuffie.errors import SourceError
 from whuffie.sources import get_reader, sniff
 
 
+@pytest.mark.slow
 def test_higgs_reply_layer_counts(shared, store):
     path = shared / "higgs_reply_mention" / "higgs-reply_network.edgelist"
     # wc -l: 32,523 lines, one edge each; SOURCE.md: 38,918 nodes, total weight 36,902.
@@ -22,6 +23,7 @@ def test_higgs_reply_layer_counts(shared, store):
     assert scalar(store, "SELECT min(platform) FROM ties") == "higgs-reply-mention"
 
 
+@pytest.mark.slow
 def test_reimport_and_overlap_store_nothing_twice(shared, store, tmp_path):
     path = shared / "higgs_reply_mention" / "higgs-reply_network.edgelist"
     ingest_counts(store, [path])
@@ -35,6 +37,7 @@ def test_reimport_and_overlap_store_nothing_twice(shared, store, tmp_path):
     assert scalar(store, "SELECT count(*) FROM ties") == 32525
 
 
+@pytest.mark.slow
 def test_bitcoin_otc_is_signed_ratings(shared, store):
     path = shared / "bitcoin_otc" / "soc-sign-bitcoinotc.csv"
     # SOURCE.md: 35,592 ratings, 5,881 nodes, 32,029 positive / 3,563 negative.
@@ -47,6 +50,7 @@ def test_bitcoin_otc_is_signed_ratings(shared, store):
     assert first.isoformat() == "2010-11-08T18:45:12"
 
 
+@pytest.mark.slow
 def test_polblogs_gml_nodes_keep_their_leaning(shared, store):
     path = shared / "polblogs" / "polblogs.gml"
     # SOURCE.md: 1,490 nodes (758 value=0, 732 value=1), 19,020 directed edges.
@@ -75,6 +79,7 @@ def test_karate_edges_and_labels_share_ids(shared, store):
     assert scalar(store, "SELECT count(*) FROM actors WHERE extra->>'club' IS NULL") == 0
 
 
+@pytest.mark.slow
 def test_slashdot_gzip_with_comments_and_self_loops(shared, store):
     path = next((shared / "slashdot").glob("*.txt.gz"))
     assert sniff(path)[0] == "edges"

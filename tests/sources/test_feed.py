@@ -61,6 +61,7 @@ def blogs(shared):
 # -- real feeds ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "counts"), XML_FEEDS.items())
 def test_xml_feed_entry_counts(blogs, store, name, counts):
     entries, distinct = counts
@@ -70,6 +71,7 @@ def test_xml_feed_entry_counts(blogs, store, name, counts):
     assert scalar(store, "SELECT count(DISTINCT actor_id) FROM messages") == 1
 
 
+@pytest.mark.slow
 def test_all_xml_feeds_total(blogs, store):
     paths = [blogs / name for name in XML_FEEDS]
     # SOURCE.md: 339 entries in the 14 XML feeds; 2 repeated items in scriptingNews.rss.
@@ -78,6 +80,7 @@ def test_all_xml_feeds_total(blogs, store):
     assert scalar(store, "SELECT count(DISTINCT actor_id) FROM messages") == 13
 
 
+@pytest.mark.slow
 def test_reimport_stores_nothing_twice(blogs, store):
     paths = [blogs / "DaringFireball.atom", blogs / "scriptingNews.rss"]
     assert ingest_counts(store, paths) == (98, 96, 2, 0)
@@ -148,6 +151,7 @@ def test_gb2312_feed_decodes_chinese(blogs, store):
     assert len(row) == 1 and row[0][0].isoformat() == "2020-01-10T14:33:00" and row[0][1] is None
 
 
+@pytest.mark.slow
 def test_russcox_blog_without_alternate_link(blogs, store):
     ingest_counts(store, [blogs / "russcox.atom"])
     # The feed has only <link rel="self" href="http://research.swtch.com/feed.atom">; every entry
@@ -370,6 +374,7 @@ def _check(path):
         return stored
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(which=st.sampled_from([SMALL_RSS, SMALL_JSON, BLOGROLL]), fraction=st.floats(0, 1))
 def test_truncated_feeds_never_fail_the_import(tmp_path_factory, which, fraction):
@@ -379,6 +384,7 @@ def test_truncated_feeds_never_fail_the_import(tmp_path_factory, which, fraction
     assert _check(path) <= 6
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(junk=st.binary(max_size=300), where=st.floats(0, 1))
 def test_garbage_inside_a_feed_never_fails_the_import(tmp_path_factory, junk, where):
@@ -408,6 +414,7 @@ def test_map_record_only_raises_source_errors(item, fmt):
         FeedReader().map_record(raw)
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(items=st.lists(_ITEM | _JSON, max_size=4))
 def test_random_json_feeds_never_fail_the_import(tmp_path_factory, items):

@@ -90,6 +90,7 @@ def test_tag_pages(mdata, store):
     assert scalar(store, "SELECT count(*) FROM tags WHERE tag <> lower(tag)") == 0
 
 
+@pytest.mark.slow
 def test_reimport_stores_nothing_twice(mdata, store):
     pages = tag_pages(mdata)
     ingest_counts(store, pages)
@@ -286,6 +287,7 @@ _inline = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(paragraphs=st.lists(st.lists(_inline, max_size=8).map("".join), max_size=4),
        bare=st.booleans())
@@ -362,6 +364,7 @@ def _drain(reader, path) -> int:
     return n
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=_json)
 def test_nonsense_json_never_escapes(value, tmp_path):
@@ -377,6 +380,7 @@ def sample_bytes(shared):
     return (shared / FOLDER / "account_109302436954721982_statuses_fosstodon_page1.json").read_bytes()
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_truncated_or_garbled_files_never_escape(data, sample_bytes, tmp_path):
@@ -429,6 +433,7 @@ def _valid_statuses() -> list:
 _VALID = _valid_statuses()
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_valid_records_with_one_garbled_field_never_escape(data, tmp_path):

@@ -108,6 +108,7 @@ def test_evs_counts_and_dangling_parents(lists, store):
     assert scalar(store, "SELECT count(*) FROM messages WHERE extra->>'threaded_by' = 'subject'") == 0
 
 
+@pytest.mark.slow
 def test_both_lists_reimport_is_idempotent(lists, store):
     # SOURCE.md: 39 resolvable parent links counting repeated messages (28 + 11); distinct messages
     # give 26 + 11 = 37, plus the 6 subject-threaded replies of NR-MIMO-OTA.
@@ -325,6 +326,7 @@ def _check(path, fmt="mbox", must_have=None):
 _SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(cut=st.integers(min_value=0, max_value=len(SAMPLE.read_bytes())))
 def test_truncated_mbox_never_fails_the_import(tmp_path_factory, cut):
@@ -334,6 +336,7 @@ def test_truncated_mbox_never_fails_the_import(tmp_path_factory, cut):
     assert stored <= 8
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(body=st.binary(max_size=600))
 def test_garbage_after_a_from_line_never_fails_the_import(tmp_path_factory, body):

@@ -125,6 +125,7 @@ def test_rc_2005_12_links_and_markdown(dump, store):
     assert "&amp;" not in scalar(store, "SELECT text FROM messages WHERE message_id = 'reddit:t1_c35'")
 
 
+@pytest.mark.slow
 def test_zst_gives_the_same_rows_as_ndjson(dump, tmp_path):
     tables = {
         "messages": "SELECT * EXCLUDE (import_id) FROM messages ORDER BY message_id",
@@ -140,6 +141,7 @@ def test_zst_gives_the_same_rows_as_ndjson(dump, tmp_path):
     assert len(out["RC_2005-12.zst"]["messages"]) == 1075
 
 
+@pytest.mark.slow
 def test_zst_and_ndjson_together_store_nothing_twice(dump, store):
     assert ingest_counts(store, [dump / "RC_2005-12.zst"]) == (1075, 1075, 0, 0)
     assert ingest_counts(store, [dump / "RC_2005-12.ndjson"]) == (1075, 0, 1075, 0)
@@ -224,6 +226,7 @@ def test_comments_page_with_nested_replies(store):
         ("reddit:marrow_king", "reddit:fern_gully")]
 
 
+@pytest.mark.slow
 def test_overlapping_listing_deduplicates_and_keeps_good_children(store):
     ingest_counts(store, [FIXTURES / "comments_q1x2y3.json"])
     # new_gardening.json: 4 submissions: q1x2y3 again, q1x2y1, q1x2y0 (a crosspost) and one
@@ -300,6 +303,7 @@ _json_values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(_json_values)
 def test_nonsense_records_map_or_raise_source_error(value):
@@ -311,6 +315,7 @@ def test_nonsense_records_map_or_raise_source_error(value):
     assert isinstance(out, Records)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(min_value=0, max_value=2000), junk=st.binary(max_size=40))
@@ -333,6 +338,7 @@ def test_truncated_or_garbled_files_never_raise(dump, tmp_path, cut, junk):
     assert f.stored >= head.count(b"\n") - 1
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(junk=st.binary(min_size=1, max_size=200))

@@ -49,6 +49,7 @@ def test_other_formats_are_not_claimed(shared):
         assert StackExchangeReader.sniff(Sample(path, head_bytes(path))) < 0.5, path
 
 
+@pytest.mark.slow
 def test_whole_dump_counts(dump, store):
     read, stored, duplicate, bad = ingest_counts(store, [dump])
     # grep -c '<row ': Posts 177, Comments 230, Users 272. Votes: VoteTypeId counted with
@@ -68,6 +69,7 @@ def test_whole_dump_counts(dump, store):
     assert scalar(store, "SELECT sum(value) FROM ratings WHERE kind IN ('upvote', 'downvote')") == 950 - 133
 
 
+@pytest.mark.slow
 def test_reply_interactions_match_an_independent_count(dump, store):
     ingest_counts(store, [dump])
     # Python + ElementTree: answers with an OwnerUserId whose question has one: 109;
@@ -134,6 +136,7 @@ def test_each_file_reads_on_its_own_and_ignored_tables_give_nothing(dump, store)
         assert ingest_counts(store, [dump / f"{table}.xml"]) == (0, 0, 0, 0)
 
 
+@pytest.mark.slow
 def test_reimport_stores_nothing_twice(dump, store, tmp_path):
     first = ingest_counts(store, [dump])
     assert ingest_counts(store, [dump]) == (first[0], 0, first[0], 0)
@@ -211,6 +214,7 @@ _ATTRS = ["Id", "PostTypeId", "ParentId", "AcceptedAnswerId", "CreationDate", "S
           "BountyAmount", "DisplayName", "AboutMe", "Reputation", "AccountId", "WebsiteUrl"]
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(table=st.sampled_from(["posts", "comments", "users", "votes"]),
        row=st.dictionaries(st.sampled_from(_ATTRS),
@@ -236,6 +240,7 @@ def comments_bytes():
     return path.read_bytes()[:20000]
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(0, 20000), junk=st.binary(max_size=40), at=st.integers(0, 20000))
 def test_damaged_files_never_break_the_ingest(comments_bytes, tmp_path_factory, cut, junk, at):

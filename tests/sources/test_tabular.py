@@ -122,6 +122,7 @@ def test_coretweet_with_bom(qut, store):
         "1970-01-01T00:00:59"
 
 
+@pytest.mark.slow
 def test_reimport_and_compressed_copy_store_nothing_twice(qut, store, tmp_path):
     assert ingest_counts(store, [qut / "sample_data.csv"]) == (100, 100, 0, 0)
     assert ingest_counts(store, [qut / "sample_data.csv"]) == (100, 0, 100, 0)
@@ -250,6 +251,7 @@ _FIELDS = st.dictionaries(
     max_size=10)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(fields=_FIELDS)
 def test_map_fields_raises_only_source_errors(fields):
@@ -260,6 +262,7 @@ def test_map_fields_raises_only_source_errors(fields):
     assert len(out.messages) == 1 and out.messages[0].id.startswith("p:")
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(alphabet=string.printable + "\x00\ufeff\"é", max_size=400),
        fmt=st.sampled_from(["csv", "jsonl"]))
@@ -272,6 +275,7 @@ def test_garbage_never_breaks_the_ingest(tmp_path_factory, text, fmt):
         assert stored + bad == read
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(0, 7695), junk=st.binary(max_size=16), at=st.integers(0, 7695))
 def test_truncated_toolkit_file_never_breaks_the_ingest(tmp_path_factory, cut, junk, at):

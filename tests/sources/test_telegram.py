@@ -76,6 +76,7 @@ def test_other_formats_are_not_sniffed_as_telegram(shared):
 # -- the real Telethon files -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_line_counts_and_duplicates_per_file(folder, store):
     # SOURCE.md: 157 lines = 152 Message + 5 MessageService. Service lines give no record and
     # are not quarantined, so "read" counts the Message lines. Distinct (channel_id, id) per
@@ -241,6 +242,7 @@ def test_desktop_single_chat_export(store):
     assert scalar(store, "SELECT name FROM actors WHERE actor_id = 'telegram:987654321'") == "Compost Club"
 
 
+@pytest.mark.slow
 def test_desktop_and_telethon_exports_of_one_channel_deduplicate(store):
     # telethon_allotment.txt: 1 service line + messages 2, 3, 8, 9, 10; 2 and 3 are also in
     # result.json under the same id (the Desktop chat id is the Telethon channel_id).
@@ -374,6 +376,7 @@ _json_values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(_json_values)
 def test_nonsense_records_map_or_raise_source_error(value):
@@ -401,6 +404,7 @@ def test_truncated_or_garbled_files_never_raise(tmp_path, cut, junk, which):
                 reader.map_record(item.value)
 
 
+@pytest.mark.slow
 @settings(max_examples=10, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(junk=st.binary(min_size=1, max_size=200))

@@ -254,6 +254,7 @@ def test_csv_and_jsonl_of_the_same_tweets_deduplicate(shared, store, name):
     assert ingest_counts(store, [path]) == (n, 0, n, 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["2sets", "withheld"])
 def test_csv_maps_like_the_json(shared, tmp_path, name):
     """A store made from the CSV alone holds the same values as one made from the JSON."""
@@ -354,6 +355,7 @@ def test_synthetic_fixture(store):
                          "WHERE message_id = 'twitter:106'") == "whuffie"
 
 
+@pytest.mark.slow
 def test_reimport_stores_nothing_twice(shared, store):
     path = shared / TW / "2sets.jsonl"
     assert ingest_counts(store, [path]) == (200, 200, 0, 0)
@@ -419,6 +421,7 @@ def _ingest_lines(tmp_path: Path, lines: list[bytes], name: str = "t.jsonl"):
     return counts, bad, stored
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LINES, reason="real data folder is absent")
 @_SETTINGS
 @given(data=st.data())
@@ -434,6 +437,7 @@ def test_truncated_real_lines_are_quarantined_and_the_rest_imported(tmp_path_fac
     assert {first, second} <= stored
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LINES, reason="real data folder is absent")
 @_SETTINGS
 @given(data=st.data())
@@ -461,6 +465,7 @@ _JSON = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=
                      max_leaves=30)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(value=_JSON)
 def test_map_record_raises_only_source_errors_and_types_are_clean(value):
@@ -479,6 +484,7 @@ def test_map_record_raises_only_source_errors_and_types_are_clean(value):
     assert all(type(t.tag) is str for t in out.tags) and all(type(x.url) is str for x in out.links)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LINES, reason="real data folder is absent")
 @_SETTINGS
 @given(value=_JSON)

@@ -211,6 +211,7 @@ def test_retweet_of_a_quote_quirk(shared, store):
     ]
 
 
+@pytest.mark.slow
 def test_twarc1_file_and_overlap_with_its_sources(shared, store):
     folder = shared / V1
     # SOURCE.md: 163 lines, 163 distinct ids, 100 users; jq: 109 retweets, 9 quotes
@@ -232,6 +233,7 @@ def test_twarc1_file_and_overlap_with_its_sources(shared, store):
 # -- idempotency, damage, compression ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_import_twice_and_a_gzipped_copy_store_nothing_new(shared, store, tmp_path):
     path = shared / V1 / "stream_lines.jsonl"
     assert ingest_counts(store, [path]) == (72, 71, 1, 0)
@@ -373,6 +375,7 @@ def test_pheme_layout_folder(store):
 
 # -- RumourEval 2017 --------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_rumoureval_counts_structure_and_labels(shared, store):
     folder = shared / "rumoureval2017" / "traindev"
     report = store.ingest([str(folder)])
@@ -411,6 +414,7 @@ def test_rumoureval_counts_structure_and_labels(shared, store):
     assert ingest_counts(store, [folder]) == (4519, 0, 4519, 0)
 
 
+@pytest.mark.slow
 def test_rumoureval_times_come_from_the_snowflake(shared, store):
     folder = shared / "rumoureval2017" / "traindev"
     ingest_counts(store, [folder / "posts.json"])
@@ -426,6 +430,7 @@ def test_rumoureval_times_come_from_the_snowflake(shared, store):
     assert scalar(store, "SELECT count(*) FROM messages WHERE text LIKE '%&amp;%' OR text LIKE '%&gt;%'") == 0
 
 
+@pytest.mark.slow
 def test_rumoureval_fixture_and_label_fallbacks(store, tmp_path):
     assert ingest_counts(store, [FIXTURES / "rumoureval"]) == (3, 3, 0, 0)
     rows = _rows(store, "SELECT message_id, kind, reply_to, thread_id, is_stub, extra FROM messages "
@@ -516,6 +521,7 @@ _json = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(_SYNTHETIC), st.lists(st.tuples(st.sampled_from(_PATHS), _json), min_size=1,
                                              max_size=4))
@@ -539,6 +545,7 @@ def test_mutated_tweets_raise_only_source_errors(tweet, mutations):
             orjson.dumps(m.extra, default=str)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(_json)
 def test_arbitrary_json_raises_only_source_errors(value):
@@ -546,6 +553,7 @@ def test_arbitrary_json_raises_only_source_errors(value):
         TwitterV1Reader().map_record(value)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_truncated_or_garbled_files_never_raise_out_of_the_ingest(tmp_path, data):
@@ -568,6 +576,7 @@ def test_truncated_or_garbled_files_never_raise_out_of_the_ingest(tmp_path, data
     assert read == stored + dup + bad
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(_SYNTHETIC), st.sampled_from(_PATHS), _json), min_size=1,
                 max_size=6))

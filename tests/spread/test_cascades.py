@@ -118,6 +118,7 @@ def test_cycle_is_cut_at_its_earliest_message(small):
     assert (c["size"], c["depth"], c["breadth"]) == (3, 2, 1)
 
 
+@pytest.mark.slow
 def test_singletons_filters_valence_and_efluentials(small):
     cs = cascades(small)
     assert len(cs) == 5 and _by_cascade(cs)["t:40"]["size"] == 1
@@ -195,6 +196,7 @@ def _raw_tree(path):
     return len(users), max((d(n) for n in parent), default=0)
 
 
+@pytest.mark.slow
 def test_twitter15_sizes_match_the_raw_files(store, shared):
     folder = shared / "twitter15" / "twitter15" / "tree"
     files = sorted(folder.glob("*.txt"))[:100]

@@ -299,6 +299,7 @@ def tree_store(store):
     return listeners
 
 
+@pytest.mark.slow
 def test_fit_ic_recovers_per_kind_probabilities(store):
     listeners = tree_store(store)
     truth = {"reply": 0.3, "mention": 0.1}
@@ -338,6 +339,7 @@ def test_fit_ic_recovers_per_kind_probabilities(store):
     assert abs(r.mean - observed.mean()) < 4 * np.hypot(r.sem, observed.std(ddof=1) / np.sqrt(150))
 
 
+@pytest.mark.slow
 def test_agrees_with_cynetdiff_on_higgs(shared):
     models = pytest.importorskip("cynetdiff.models")
     data = np.loadtxt(shared / "higgs_reply_mention" / "higgs-mention_network.edgelist", dtype=np.int64)

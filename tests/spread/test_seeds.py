@@ -103,6 +103,7 @@ def test_imm_within_guarantee_of_celf_and_optimum(graph_seed, epsilon):
     assert len(set(chosen.seeds.tolist())) == k
 
 
+@pytest.mark.slow
 def test_imm_finds_the_optimum_on_small_graphs_at_small_epsilon():
     # With epsilon = 0.05 there are enough RR sets to separate the best pair from the rest on
     # these graphs (the exact gap is checked first so the test says why it could fail).
@@ -246,6 +247,7 @@ def test_compare_seeds_table():
     assert t.column("p5").to_pylist()[0] == t.column("p95").to_pylist()[0] == 4.0
 
 
+@pytest.mark.slow
 def test_higgs_imm_beats_top_degree(shared):
     data = np.loadtxt(shared / "higgs_reply_mention" / "higgs-mention_network.edgelist", dtype=np.int64)
     data = data[data[:, 0] != data[:, 1]]

@@ -113,6 +113,7 @@ def test_stances_weights_order_and_evidence(tag):
         by_stance(table, "fan")
 
 
+@pytest.mark.slow
 def test_influence_lifts_the_weight(tag):
     store, statuses = tag
     voice = _voice(statuses)
@@ -156,6 +157,7 @@ def test_topic_filter(tag, terms, count):
     assert got == {_actor(a): n for a, n in expected.items()}
 
 
+@pytest.mark.slow
 def test_about_the_brand(shared, store):
     path = shared / "formats/mastodon_api_json/context_109294719267373593_mastodon.social.json"
     store.ingest([str(path)])

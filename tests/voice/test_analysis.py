@@ -35,6 +35,7 @@ def mastodon(store, shared):
     return store, _mastodon_statuses(folder)
 
 
+@pytest.mark.slow
 def test_every_message_with_text_is_read_once_with_the_source_language(mastodon):
     store, raw = mastodon
     table = voice_messages(store.engine)
@@ -50,6 +51,7 @@ def test_every_message_with_text_is_read_once_with_the_source_language(mastodon)
     assert len(detected) == sum(1 for v in raw.values() if not v) == 2
 
 
+@pytest.mark.slow
 def test_every_message_gets_a_label_and_other_languages_are_counted(mastodon):
     store, _raw = mastodon
     table = voice_messages(store.engine)
@@ -61,6 +63,7 @@ def test_every_message_gets_a_label_and_other_languages_are_counted(mastodon):
     assert summarise(table)["other_languages"] == sum(1 for r in rows if r["lang"] not in ("en", "fr", None))
 
 
+@pytest.mark.slow
 def test_several_processes_give_the_same_rows_as_one(mastodon):
     store, _raw = mastodon
     one = voice_messages(store.engine, VoiceParams(workers=1, batch=50))
@@ -68,6 +71,7 @@ def test_several_processes_give_the_same_rows_as_one(mastodon):
     assert one.equals(two)
 
 
+@pytest.mark.slow
 def test_a_run_is_saved_with_its_parameters_and_filters(mastodon):
     store, _raw = mastodon
     result = store.voice(VoiceParams(platforms=("mastodon",)))

@@ -98,6 +98,7 @@ def test_adjust_ignores_a_rise_of_the_whole_community():
 
 # --- buzz_events counted independently on real data ------------------------------------------
 
+@pytest.mark.slow
 def test_tag_and_term_events_match_an_independent_count(store, shared):
     posts = _rumours(store, shared)
     # Independent pass over posts.json with Python's re (not DuckDB's RE2): a hashtag is '#' + word
@@ -154,6 +155,7 @@ def _burst_rows(bursts, key=None):
     return {(r["key"], r["period_start"]) for r in rows.select(["key", "period_start"]).to_pylist()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("day", [datetime(2015, 3, 27), datetime(2015, 4, 1)])
 def test_planted_burst_is_found_and_vanishes_when_shuffled(store, shared, day):
     _rumours(store, shared)
@@ -187,6 +189,7 @@ def test_planted_burst_is_found_and_vanishes_when_shuffled(store, shared, day):
     assert len(B.episodes(false)) <= 30
 
 
+@pytest.mark.slow
 def test_burst_messages_are_those_of_the_burst(store, shared):
     _rumours(store, shared)
     events = B.buzz_events(store.engine, "term")
@@ -223,6 +226,7 @@ def test_burst_messages_are_those_of_the_burst(store, shared):
 
 # --- concerns and niches ----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_niche_needs_the_niches_results(store):
     store.con.execute(
         "INSERT INTO messages (message_id, platform, actor_id, created_at, kind, text, is_stub) "

@@ -18,6 +18,7 @@ def db(tmp_path_factory, shared):
     return path
 
 
+@pytest.mark.slow
 def test_voice_per_message_json(db):
     result = run("voice", "--db", db, "--per-message", "--json")
     assert result.exit_code == 0, result.output
@@ -30,6 +31,7 @@ def test_voice_per_message_json(db):
     assert all(isinstance(r["concerns"], list) for r in rows)
 
 
+@pytest.mark.slow
 def test_voice_summary_and_csv(db):
     result = run("voice", "--db", db, "--csv")
     assert result.exit_code == 0
@@ -39,6 +41,7 @@ def test_voice_summary_and_csv(db):
     assert sum(sentiment.values()) == 339
 
 
+@pytest.mark.slow
 def test_concerns_reads_the_newest_voice_run(db):
     result = run("concerns", "--db", db, "--json")
     assert result.exit_code == 0, result.output
@@ -70,6 +73,7 @@ def test_inbox_unknown_brand_is_an_error(db):
     assert "Error:" in result.stderr and "nobody-at-all-here" in result.stderr
 
 
+@pytest.mark.slow
 def test_buzz_finds_the_hashtag_burst_with_its_messages(db):
     result = run("buzz", "--db", db, "--by", "tag", "--period", "day", "--all", "--json")
     assert result.exit_code == 0, result.output

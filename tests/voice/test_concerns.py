@@ -147,6 +147,7 @@ def test_extra_file_replace_overrides_and_empty_drops(tmp_path):
     assert lex.concerns["price"]["en"] == "Price"  # labels survive a replace that gives none
 
 
+@pytest.mark.slow
 def test_extra_extends_the_default_lexicon(tmp_path):
     more = extra(tmp_path, "concerns:\n  quality:\n    terms:\n      en: [lemon]\n")
     lex = ConcernLexicon.load(extra=[more])

@@ -114,6 +114,7 @@ def test_inbound_answered_and_response_times(shop):
     assert set(result.unanswered.column("priority").to_pylist()) == {0.0}
 
 
+@pytest.mark.slow
 def test_unanswered_priority_combines_influence_and_negativity(shop):
     voice = pa.table({"message_id": _id("m2", "m15", "m16"),
                       "sentiment": ["negative", "negative", "positive"], "score": [-0.4, -0.6, 0.5]})
@@ -133,6 +134,7 @@ def test_unanswered_priority_combines_influence_and_negativity(shop):
     assert result.unanswered.column("message_id").to_pylist() == _id("m15", "m16")
 
 
+@pytest.mark.slow
 def test_outbound_counts_rates_and_silent_posts(shop):
     shop.con.execute("UPDATE actors SET followers = 2000 WHERE actor_id = 'shop:@shopco'")
     result = _inbox(shop, ["ShopCo"])
@@ -152,6 +154,7 @@ def test_outbound_counts_rates_and_silent_posts(shop):
     assert s["applause_rate_per_1000_followers"] == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_since_until_window(shop):
     result = _inbox(shop, ["ShopCo", "ShopCo_Help"],
                     since=datetime(2024, 3, 1, 10), until=datetime(2024, 3, 1, 15))
@@ -202,6 +205,7 @@ def test_mastodon_reply_thread(shared, store):
     assert s["posts"] == 0
 
 
+@pytest.mark.slow
 def test_mastodon_account_outbound(shared, store):
     paths = sorted(glob.glob(str(shared / "formats/mastodon_api_json/account_109302436954721982_*.json")))
     store.ingest(paths)
@@ -226,6 +230,7 @@ def test_mastodon_account_outbound(shared, store):
         1000 * statistics.mean(s["favourites_count"] for s in posts) / followers)
 
 
+@pytest.mark.slow
 def test_discourse_forum_answers(shared, store):
     """A forum where the brand (AskCI's vsoch) answers questions in threads."""
     folder = shared / "formats/discourse_topic_json/topics"

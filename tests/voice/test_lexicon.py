@@ -182,6 +182,7 @@ def test_macro_f1_on_tweet_val_splits_against_vader(shared, bench, analyzer, fol
     assert f1 > baseline + margin
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("folder", "lang"), [("english", "en"), ("french", "fr")])
 def test_macro_f1_on_tweet_train_splits_beats_vader(shared, bench, analyzer, folder, lang):
     # The thresholds were fitted on these splits, so the margin is optimistic; measured 0.610 vs 0.566

@@ -44,6 +44,7 @@ def _expected(model, tokenizer, texts, polarity):
     return np.array(scores), np.array(labels)
 
 
+@pytest.mark.slow
 def test_matches_the_model_run_directly(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     model, tokenizer = _tiny_model(tmp_path, {0: "negative", 1: "neutral", 2: "positive"})
@@ -59,6 +60,7 @@ def test_matches_the_model_run_directly(tmp_path, monkeypatch):
     assert analyzer.version.endswith("(bert, 3 labels)")
 
 
+@pytest.mark.slow
 def test_binary_model_with_upper_case_labels(tmp_path):
     model, tokenizer = _tiny_model(tmp_path, {0: "NEGATIVE", 1: "POSITIVE"})
     analyzer = TransformerAnalyzer(model=tmp_path)

@@ -95,6 +95,7 @@ def colour_counts(browser, png: bytes) -> dict:
         page.close()
 
 
+@pytest.mark.slow
 def test_map_opens_offline_and_explains_an_actor(polblogs_map, browser):
     path, ranks, graph = polblogs_map
     page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -158,6 +159,7 @@ def test_map_opens_offline_and_explains_an_actor(polblogs_map, browser):
         page.close()
 
 
+@pytest.mark.slow
 def test_markup_in_a_handle_is_shown_as_text(polblogs_map, browser):
     path, _, _ = polblogs_map
     page = browser.new_page(viewport={"width": 1280, "height": 800})

@@ -130,3 +130,35 @@ def test_imports_listing(tmp_path, flag):
         assert len(rows[0]["sha256"]) == 64
     else:
         assert out.splitlines()[0].startswith("import_id,path,format,status")
+
+
+def test_sql_prints_rows_as_json_csv_or_lines(sample_db):
+    query = "SELECT kind, count(*) AS n FROM interactions GROUP BY kind ORDER BY kind"
+    as_json = run("sql", query, "--db", sample_db, "--json")
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == [{"kind": "reply", "n": 316},
+                                                                       {"kind": "vote", "n": 20}]
+    as_csv = run("sql", query, "--db", sample_db, "--csv")
+    assert list(csv.reader(io.StringIO(as_csv.stdout))) == [["kind", "n"], ["reply", "316"], ["vote", "20"]]
+    lines = run("sql", query, "--db", sample_db, "--nl")
+    assert [json.loads(x) for x in lines.stdout.splitlines()] == json.loads(as_json.stdout)
+
+
+def test_sql_is_read_only_and_errors_are_sentences(sample_db):
+    result = run("sql", "DELETE FROM messages", "--db", sample_db)
+    assert result.exit_code == 1 and "Error: the query failed" in result.output
+    assert "read-only" in result.output
+    result = run("sql", "SELECT nope FROM messages", "--db", sample_db)
+    assert result.exit_code == 1 and "Error: the query failed" in result.output
+
+
+def test_runs_lists_and_prunes(sample_store):
+    db = sample_store.path
+    sample_store.influence()
+    sample_store.influence(fresh=True)
+    sample_store.close()
+    listed = json.loads(run("runs", "--db", db, "--json").stdout)
+    assert [(r["run"], r["analysis"], r["superseded_by"], r["prunable"]) for r in listed] == [
+        (1, "influence", 2, True), (2, "influence", None, False)]
+    pruned = run("runs", "--prune", "--db", db)
+    assert pruned.exit_code == 0 and "Dropped 1 superseded run(s): 1." in pruned.output
+    assert [r["run"] for r in json.loads(run("runs", "--db", db, "--json").stdout)] == [2]

@@ -72,6 +72,31 @@ def test_several_processes_give_the_same_rows_as_one(mastodon):
 
 
 @pytest.mark.slow
+def test_worker_processes_are_spawned_and_a_script_needs_no_main_guard(tmp_path):
+    """Workers are spawned (the semantics of macOS and Windows), never forked with the open store;
+    a user's script without an ``if __name__ == "__main__"`` guard does not run again in them."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "listen.py"
+    script.write_text(
+        "import whuffie\n"
+        "from whuffie.model import Message, Records\n"
+        "from whuffie.voice.analysis import VoiceParams\n"
+        "print('script body runs', flush=True)\n"
+        "store = whuffie.open('s.duckdb')\n"
+        "store.add(Records(messages=[Message(f'x:{i}', 'x', f'x:a{i % 7}', None, lang='en',\n"
+        "    text='great service, thanks' if i % 2 else 'awful and too expensive') for i in range(400)]))\n"
+        "one = store.voice(VoiceParams(workers=1, batch=50)).to_arrow()\n"
+        "two = store.voice(VoiceParams(workers=2, batch=50), fresh=True).to_arrow()\n"
+        "print(one.num_rows, one.equals(two))\n")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["script body runs", "400 True"]
+
+
+@pytest.mark.slow
 def test_a_run_is_saved_with_its_parameters_and_filters(mastodon):
     store, _raw = mastodon
     result = store.voice(VoiceParams(platforms=("mastodon",)))

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -201,11 +203,36 @@ def voice_messages(engine: Engine, params: VoiceParams | None = None,
         for batch in batches:
             collect(scorer(batch))
     else:
-        with multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker,
-                                                         initargs=(params,)) as pool:
+        with _main_not_imported():
+            pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker,
+                                                             initargs=(params,))
+        with pool:
             for rb in pool.imap(_score, batches):
                 collect(rb)
     return pa.Table.from_batches(parts, schema=SCHEMA)
+
+
+@contextmanager
+def _main_not_imported() -> Iterator[None]:
+    """Start spawned workers without importing the caller's main module into them.
+
+    A spawned worker imports the parent's ``__main__`` (found by its ``__spec__`` or ``__file__``)
+    before it runs anything; a user's script that calls Whuffie without an ``if __name__ ==
+    "__main__"`` guard would then run again in every worker. The workers need only this module, so
+    the main module's spec and path are hidden while the pool starts its processes.
+    """
+    main = sys.modules.get("__main__")
+    saved = dict(main.__dict__) if main is not None else {}
+    if main is not None:
+        main.__dict__.pop("__file__", None)
+        main.__spec__ = None
+    try:
+        yield
+    finally:
+        if main is not None:
+            for key in ("__file__", "__spec__"):
+                if key in saved:
+                    main.__dict__[key] = saved[key]
 
 
 def summarise(table: pa.Table, read: frozenset[str] = frozenset({"en", "fr"})) -> dict[str, Any]:

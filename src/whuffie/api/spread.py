@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whuffie.api.result import CascadesResult, SeedsResult, SpreadResult
-from whuffie.api.runner import latest, message_scope, run, scope_params
+from whuffie.api.runner import graph_spec, latest, message_scope, run, scope_params
 from whuffie.errors import WhuffieError
 from whuffie.graph.build import GraphSpec, build_graph
 
@@ -148,18 +148,19 @@ def actor_ids(store: Store, names: Sequence[str] | str) -> list[str]:
     return out
 
 
-def diffusion_graph(store: Store, prob: str | float = "auto",
-                    valence: str | None = None) -> tuple[DiffusionGraph, str, int | None]:
+def diffusion_graph(store: Store, prob: str | float = "auto", valence: str | None = None,
+                    spec: GraphSpec | None = None) -> tuple[DiffusionGraph, str, int | None]:
     """The diffusion graph of a store, how its probabilities were set, and the cascades run fitted on.
 
     With ``prob="auto"`` the probabilities are fitted per interaction kind on the store's cascades
-    (:func:`cascades`); with a ``valence`` only on the cascades whose first message has that
-    sentiment, since good and bad news need not travel alike. ``"wc"`` is the weighted cascade
-    (1 / what the listener follows); a number is the probability of every edge.
+    (:func:`cascades`, in the platforms and window of ``spec``); with a ``valence`` only on the
+    cascades whose first message has that sentiment, since good and bad news need not travel alike.
+    ``"wc"`` is the weighted cascade (1 / what the listener follows); a number is the probability of
+    every edge. ``spec`` (all interactions by default) selects the graph word of mouth travels on.
     """
     from whuffie.spread.diffusion import DiffusionGraph, fit_ic
 
-    spec = GraphSpec()
+    spec = spec or GraphSpec()
     if prob not in ("auto", "wc"):
         try:
             value = float(prob)
@@ -172,7 +173,7 @@ def diffusion_graph(store: Store, prob: str | float = "auto",
     if valence and prob != "auto":
         raise WhuffieError("a valence needs probabilities fitted on the cascades (prob auto)")
     if prob == "auto":
-        found = cascades(store)
+        found = cascades(store, platforms=spec.platforms, since=spec.since, until=spec.until)
         cs = cascade_set(found, min_size=2)
         if valence:
             chosen = [r["cascade"] for r in cs.summary.select(["cascade", "valence"]).to_pylist()
@@ -199,9 +200,9 @@ def diffusion_graph(store: Store, prob: str | float = "auto",
         "weighted cascade (1 / what the listener follows)", None
 
 
-def spread(store: Store, origin: Sequence[str] | str, *, model: str = "ic", valence: str | None = None,
-           prob: str | float = "auto", runs: int = 10_000, seed: int = 0, top: int = 10,
-           fresh: bool = False) -> SpreadResult:
+def spread(store: Store, origin: Sequence[str] | str, spec: GraphSpec | None = None, *, model: str = "ic",
+           valence: str | None = None, prob: str | float = "auto", runs: int = 10_000, seed: int = 0,
+           top: int = 10, fresh: bool = False, **filters: Any) -> SpreadResult:
     """Forecast how far word of mouth travels from given people: expected reach, 5-95%, who is reached.
 
     Parameters
@@ -210,6 +211,8 @@ def spread(store: Store, origin: Sequence[str] | str, *, model: str = "ic", vale
         An open store.
     origin : sequence of str or str
         Who tells first: actor ids or handles.
+    spec : GraphSpec, optional
+        The interaction graph of the graph models; or the filter keywords (``kinds``, ``since``...).
     model : str
         ``ic`` or ``lt`` (on the interaction graph), ``fitted`` (the branching process fitted on the
         store's cascades) or a preset: ``traditional``, ``web``, ``efluential`` (rules of thumb).
@@ -244,6 +247,7 @@ def spread(store: Store, origin: Sequence[str] | str, *, model: str = "ic", vale
 
     if model not in (*GRAPH_MODELS, "fitted", *PRESETS):
         raise WhuffieError(f"{model!r} is not one of {', '.join((*GRAPH_MODELS, 'fitted', *PRESETS))}")
+    spec = graph_spec(spec, **filters)
     actors = actor_ids(store, origin)
     efl, efl_run = latest(store, "efluentials", "efluentials")
     inputs: dict[str, Any] = {"efluentials": efl_run}
@@ -251,7 +255,7 @@ def spread(store: Store, origin: Sequence[str] | str, *, model: str = "ic", vale
     if model in GRAPH_MODELS:
         from whuffie.spread.diffusion import simulate_ic, simulate_lt
 
-        g, how, cascades_run = diffusion_graph(store, prob, valence)
+        g, how, cascades_run = diffusion_graph(store, prob, valence, spec)
         inputs["cascades"] = cascades_run
 
         def compute():
@@ -264,7 +268,8 @@ def spread(store: Store, origin: Sequence[str] | str, *, model: str = "ic", vale
                 "expected_reach": result.mean, "p5": lo, "p95": hi, "hops_mean": float(result.hops.mean()),
                 "hops_max": int(result.hops.max())}
     else:
-        fitted = cascades(store) if model == "fitted" else None
+        fitted = (cascades(store, platforms=spec.platforms, since=spec.since, until=spec.until)
+                  if model == "fitted" else None)
         inputs["cascades"] = fitted.run_id if fitted is not None else None
 
         def compute():
@@ -273,7 +278,7 @@ def spread(store: Store, origin: Sequence[str] | str, *, model: str = "ic", vale
                                                                    efl)
 
     params = {"from": actors, "model": model, "valence": valence, "prob": str(prob), "runs": runs,
-              "seed": seed, "top": top}
+              "seed": seed, "top": top, "graph": spec.as_dict()}
     return run(store, "spread", params, compute, cls=SpreadResult, inputs=inputs, fresh=fresh, seed=seed)
 
 
@@ -303,9 +308,9 @@ def _branching_forecast(fitted: CascadesResult | None, model: str, actors: list[
             "capped_runs": int(sim.capped.sum()), "cap": bm.max_size}
 
 
-def seeds(store: Store, k: int = 20, *, epsilon: float = 0.5, model: str = "ic", prob: str | float = "auto",
-          only_positive: bool = False, compare: bool = True, runs: int = 10_000, seed: int = 0,
-          fresh: bool = False) -> SeedsResult:
+def seeds(store: Store, k: int = 20, spec: GraphSpec | None = None, *, epsilon: float = 0.5,
+          model: str = "ic", prob: str | float = "auto", only_positive: bool = False, compare: bool = True,
+          runs: int = 10_000, seed: int = 0, fresh: bool = False, **filters: Any) -> SeedsResult:
     """Whom to approach so that word of mouth spreads furthest: IMM against the usual heuristics.
 
     Parameters
@@ -314,6 +319,8 @@ def seeds(store: Store, k: int = 20, *, epsilon: float = 0.5, model: str = "ic",
         An open store.
     k : int
         How many people to approach.
+    spec : GraphSpec, optional
+        The interaction graph word of mouth travels on; or the filter keywords (``kinds``...).
     epsilon : float
         IMM's epsilon: within ``1 - 1/e - epsilon`` of the best.
     model : {"ic", "lt"}
@@ -351,7 +358,8 @@ def seeds(store: Store, k: int = 20, *, epsilon: float = 0.5, model: str = "ic",
 
     if model not in GRAPH_MODELS:
         raise WhuffieError(f"{model!r} is not ic or lt")
-    g, how, cascades_run = diffusion_graph(store, prob)
+    spec = graph_spec(spec, **filters)
+    g, how, cascades_run = diffusion_graph(store, prob, spec=spec)
     efl, efl_run = latest(store, "efluentials", "efluentials")
     inputs: dict[str, Any] = {"cascades": cascades_run, "efluentials": efl_run if compare else None}
     voice_table = None
@@ -374,7 +382,7 @@ def seeds(store: Store, k: int = 20, *, epsilon: float = 0.5, model: str = "ic",
         chosen = imm(g, k, epsilon=epsilon, seed=seed, candidates=candidates, model=model)
         tables = {"seeds": chosen.to_table()}
         if compare:
-            graph = build_graph(store.engine, GraphSpec())
+            graph = build_graph(store.engine, spec)
             sets = {"imm": chosen.seeds.tolist()}
             for name in ("degree", "pagerank", "coreness", "efluentials"):
                 if name == "efluentials" and efl is None:
@@ -391,5 +399,5 @@ def seeds(store: Store, k: int = 20, *, epsilon: float = 0.5, model: str = "ic",
                         "best": best["method"] if best else None}
 
     params = {"k": k, "epsilon": epsilon, "model": model, "prob": str(prob), "only_positive": only_positive,
-              "compare": compare, "runs": runs}
+              "compare": compare, "runs": runs, "graph": spec.as_dict()}
     return run(store, "seeds", params, compute, cls=SeedsResult, inputs=inputs, fresh=fresh, seed=seed)

@@ -96,8 +96,8 @@ def voice_input(store: Store) -> tuple[pa.Table, int | None]:
     return table, run_id
 
 
-def concerns(store: Store, *, extra: Sequence[str] = (), examples: int = 1,
-             fresh: bool = False) -> ConcernsResult:
+def concerns(store: Store, *, extra: Sequence[str] = (), examples: int = 1, fresh: bool = False,
+             **filters: Any) -> ConcernsResult:
     """The concerns people raise (environment, workers, health, price, service...), most voiced first.
 
     Read from the newest voice run (the voice step runs first when there is none).
@@ -112,6 +112,8 @@ def concerns(store: Store, *, extra: Sequence[str] = (), examples: int = 1,
         0 for no example; otherwise the most negative message of each concern is given.
     fresh : bool
         Compute again even when a saved run matches.
+    **filters
+        ``since``, ``until``, ``platforms``: count only the messages in that scope.
 
     Returns
     -------
@@ -133,9 +135,11 @@ def concerns(store: Store, *, extra: Sequence[str] = (), examples: int = 1,
     from whuffie.voice.concerns import ConcernLexicon
 
     lexicon = ConcernLexicon.load(extra=list(extra))
-    table, run_id = voice_input(store)
+    scope = message_scope(**filters)
+    voice_table, run_id = voice_input(store)
 
     def compute():
+        table = _in_scope(store, voice_table, scope)
         concerned = table.filter(pc.greater(pc.list_value_length(table["concerns"]), 0))
         messages = store.engine.messages(["message_id", "actor_id", "text", "title"],
                                          ids=concerned["message_id"])
@@ -146,8 +150,16 @@ def concerns(store: Store, *, extra: Sequence[str] = (), examples: int = 1,
         return {"concerns": out.select(columns)}, {"concerns": len(rows), "messages": table.num_rows}
 
     return run(store, "concerns", {"extra": list(extra), "extra_sha256": [_digest(p) for p in extra],
-                                   "examples": examples},
+                                   "examples": examples, **scope_params(scope)},
                compute, cls=ConcernsResult, inputs={"voice": run_id}, fresh=fresh)
+
+
+def _in_scope(store: Store, voice_table: pa.Table, scope: dict[str, Any]) -> pa.Table:
+    """The rows of a voice table whose messages are in the scope (all of them without one)."""
+    if not any(scope.values()):
+        return voice_table
+    kept = store.engine.messages(["message_id"], ids=voice_table["message_id"], **scope)
+    return voice_table.filter(pc.is_in(voice_table["message_id"], value_set=kept["message_id"]))
 
 
 _CONCERNS_SCHEMA = pa.schema([
@@ -178,7 +190,7 @@ def buzz(store: Store, dimension: str = "term", period: str = "day", *, baseline
     fresh : bool
         Compute again even when a saved run matches.
     **filters
-        ``since``, ``until``.
+        ``since``, ``until``, ``platforms``: the messages counted.
 
     Returns
     -------
@@ -208,8 +220,6 @@ def buzz(store: Store, dimension: str = "term", period: str = "day", *, baseline
     if period not in PERIODS:
         raise WhuffieError(f"{period!r} is not one of {', '.join(PERIODS)}")
     scope = message_scope(**filters)
-    if scope["platforms"]:
-        raise WhuffieError("buzz counts every platform together; leave out platforms")
     inputs: dict[str, Any] = {}
     voice_table = members = None
     if dimension == "concern":
@@ -224,8 +234,8 @@ def buzz(store: Store, dimension: str = "term", period: str = "day", *, baseline
 
     def compute():
         result = compute_buzz(store.engine, dimension, period, voice=voice_table, members=members,
-                              since=scope["since"], until=scope["until"], now=now_time, evidence=evidence,
-                              **options)
+                              since=scope["since"], until=scope["until"], platforms=scope["platforms"],
+                              now=now_time, evidence=evidence, **options)
         # Only the volumes of the keys that burst are kept: enough to draw them, not every term's series.
         keys = pa.array(sorted(set(result.episodes.column("key").to_pylist())), pa.string())
         volumes = result.volumes.filter(pc.is_in(result.volumes.column("key"), value_set=keys))
@@ -302,7 +312,7 @@ def inbox(store: Store, brands: Sequence[str] | str, *, fresh: bool = False, **f
 
 
 def advocates(store: Store, *, brands: Sequence[str] | str | None = None, topic: Sequence[str] | None = None,
-              min_messages: int = 2, fresh: bool = False) -> AdvocatesResult:
+              min_messages: int = 2, fresh: bool = False, **filters: Any) -> AdvocatesResult:
     """Advocates and detractors by influence and reach: the negative voices that carry furthest first.
 
     Parameters
@@ -317,6 +327,8 @@ def advocates(store: Store, *, brands: Sequence[str] | str | None = None, topic:
         Fewest messages about the subject.
     fresh : bool
         Compute again even when a saved run matches.
+    **filters
+        ``since``, ``until``, ``platforms``: count only the messages in that scope.
 
     Returns
     -------
@@ -340,15 +352,17 @@ def advocates(store: Store, *, brands: Sequence[str] | str | None = None, topic:
 
     ids = brand_ids(store, brands) if brands else None
     words = [t for t in (topic.split(",") if isinstance(topic, str) else topic or []) if t.strip()] or None
+    scope = message_scope(**filters)
     voice_table, voice_run = voice_input(store)
     influence, influence_run = latest(store, "influence", "influence")
 
     def compute():
-        table = compute_advocates(store.engine, voice_table, influence=influence, brand_ids=ids, topic=words,
-                                  min_messages=min_messages)
+        table = compute_advocates(store.engine, _in_scope(store, voice_table, scope), influence=influence,
+                                  brand_ids=ids, topic=words, min_messages=min_messages)
         stances = table.column("stance").to_pylist()
         return {"advocates": table}, {"advocates": stances.count("advocate"),
                                       "detractors": stances.count("detractor")}
 
-    return run(store, "advocates", {"brands": ids, "topic": words, "min_messages": min_messages}, compute,
+    return run(store, "advocates", {"brands": ids, "topic": words, "min_messages": min_messages,
+                                    **scope_params(scope)}, compute,
                cls=AdvocatesResult, inputs={"voice": voice_run, "influence": influence_run}, fresh=fresh)

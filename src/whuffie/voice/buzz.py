@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -100,7 +101,8 @@ _NOISE = r"(https?://|www\.)\S+|@[\p{L}\p{N}_.@-]+"
 
 def buzz_events(engine: Engine, dimension: str, *, voice: pa.Table | None = None,
                 members: pa.Table | None = None, since: datetime | str | None = None,
-                until: datetime | str | None = None, min_count: int = 5) -> pa.Table:
+                until: datetime | str | None = None, platforms: Sequence[str] | None = None,
+                min_count: int = 5) -> pa.Table:
     """One row per (message, key) of a dimension, with the message's time.
 
     Parameters
@@ -119,6 +121,8 @@ def buzz_events(engine: Engine, dimension: str, *, voice: pa.Table | None = None
         ``actor_id`` and ``niche``, for ``dimension="niche"`` (a ``memberships`` result).
     since, until : datetime or str, optional
         Keep messages created at or after ``since`` and before ``until`` (UTC).
+    platforms : sequence of str, optional
+        Keep messages of these platforms.
     min_count : int
         Keep only keys found in at least this many messages (a key with fewer than ``min_count``
         messages cannot burst at the same ``min_count`` of :func:`detect_bursts`).
@@ -147,14 +151,16 @@ def buzz_events(engine: Engine, dimension: str, *, voice: pa.Table | None = None
     """
     if dimension not in DIMENSIONS:
         raise WhuffieError(f"unknown buzz dimension {dimension!r}; choose one of {', '.join(DIMENSIONS)}")
-    window = {"since": since, "until": until, "require": ["time"]}
+    window = {"since": since, "until": until, "platforms": platforms, "require": ["time"]}
     if dimension == "tag":
         events = arrowsql.query("SELECT DISTINCT tag AS key, message_id, created_at FROM t "
-                                "WHERE created_at IS NOT NULL", t=engine.tags(since=since, until=until))
+                                "WHERE created_at IS NOT NULL",
+                                t=engine.tags(since=since, until=until, platforms=platforms))
     elif dimension == "term":
         stop = pa.table({"word": sorted(stop_words())})
         _, batches = engine.message_batches(["message_id", "created_at", "text"], batch=TEXT_BATCH,
-                                            since=since, until=until, require=["time", "text"])
+                                            since=since, until=until, platforms=platforms,
+                                            require=["time", "text"])
         # Messages never span two batches, so the distinct (key, message) pairs of the batches add up.
         parts = [arrowsql.query(f"""
             WITH m AS (
@@ -509,8 +515,8 @@ class BuzzResult:
 
 def buzz(engine: Engine, dimension: str = "term", period: str = "day", *, voice: pa.Table | None = None,
          members: pa.Table | None = None, since: datetime | str | None = None,
-         until: datetime | str | None = None, baseline: int = 28, threshold: float = 3.5,
-         min_count: int = 5, min_history: int = 7, adjust: bool = True,
+         until: datetime | str | None = None, platforms: Sequence[str] | None = None, baseline: int = 28,
+         threshold: float = 3.5, min_count: int = 5, min_history: int = 7, adjust: bool = True,
          now: datetime | str | None = None, recent: int = 1, evidence: int = 20) -> BuzzResult:
     """Volumes, bursts, the "rising now" list of one dimension, and the messages of each burst.
 
@@ -534,7 +540,7 @@ def buzz(engine: Engine, dimension: str = "term", period: str = "day", *, voice:
     6
     """
     events = buzz_events(engine, dimension, voice=voice, members=members, since=since, until=until,
-                         min_count=min_count)
+                         platforms=platforms, min_count=min_count)
     vol = volumes(events, period)
     bursts = detect_bursts(vol, baseline=baseline, threshold=threshold, min_count=min_count,
                            min_history=min_history, adjust=adjust)

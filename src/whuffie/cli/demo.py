@@ -107,7 +107,7 @@ def describe(store, chain) -> list[str]:
                      f"{busiest['expert']} experts.")
     if "voice" in r:
         info = r["voice"].summary
-        n = max(info["messages"], 1)
+        n = max(info["read"], 1)
         concerns = ", ".join(f"{k} {v}" for k, v in list(info["concerns"].items())[:3]) or "none"
         lines.append(f"Voice (run {r['voice'].run_id}): {info['messages']:,} messages, "
                      f"{info['sentiment']['negative'] / n:.0%} negative, "

@@ -129,8 +129,12 @@ def voice(
                  title=f"Voice (run {run}), the first {len(rows):,} messages")
             return
         s = result.summary
+        # Shares of sentiment are of the messages read; the others have no sentiment.
         rows = [{"what": "sentiment", "value": k, "messages": v,
-                 "share": v / s["messages"] if s["messages"] else 0.0} for k, v in s["sentiment"].items()]
+                 "share": v / s["read"] if s["read"] else 0.0} for k, v in s["sentiment"].items()]
+        if s["unread"]:
+            rows.append({"what": "sentiment", "value": "none (language not read)", "messages": s["unread"],
+                         "share": s["unread"] / s["messages"]})
         rows += [{"what": "language", "value": k, "messages": v, "share": v / s["messages"]}
                  for k, v in list(s["languages"].items())[:top]]
         rows += [{"what": "concern", "value": k, "messages": v, "share": v / s["messages"]}
@@ -138,10 +142,11 @@ def voice(
         emit(rows, ["what", "value", "messages", "share"], as_json=as_json, as_csv=as_csv,
              title=f"Voice (run {run}): {s['messages']:,} messages")
         if not (as_json or as_csv):
-            if s["other_languages"]:
-                console.print(f"{s['other_languages']:,} messages are in languages the '{params.analyzer}' "
-                              "analyzer has no lexicon for: their sentiment is a rough reading (emoji, "
-                              "shared words).", markup=False)
+            if s["unread"]:
+                langs = ", ".join(f"{k} {v:,}" for k, v in list(s["unread_languages"].items())[:5])
+                console.print(f"{s['unread']:,} messages are in languages the '{params.analyzer}' analyzer "
+                              f"does not read ({langs}): they have no sentiment, rather than a wrong one; "
+                              "sentiment shares are of the other messages.", markup=False)
             console.print("Per message: whuffie voice --per-message --json; concerns: whuffie concerns; "
                           "what is rising: whuffie buzz", markup=False)
 

@@ -41,7 +41,7 @@ def _period(dated: pa.Table) -> str:
 def _over_time(dated: pa.Table, period: str) -> tuple[list[dict], list[dict]]:
     feelings = arrowsql.query(f"""
         SELECT date_trunc('{period}', created_at) AS t, sentiment, count(*) AS n
-          FROM d GROUP BY ALL ORDER BY t""", d=dated)
+          FROM d WHERE sentiment IS NOT NULL GROUP BY ALL ORDER BY t""", d=dated)
     concerns = arrowsql.query(f"""
         SELECT date_trunc('{period}', created_at) AS t, concern, count(*) AS n
           FROM (SELECT created_at, unnest(concerns) AS concern FROM d) GROUP BY ALL ORDER BY t""", d=dated)
@@ -60,14 +60,21 @@ def community_voice(store: Store) -> Section | None:
     s = Section("voice", "What the community says")
     info = summarise(voice)
     n = max(info["messages"], 1)
+    read = max(info["read"], 1)
     langs = list(info["languages"].items())[:3]
     s.blocks.append(("cards", [
-        ("messages read", info["messages"]),
-        ("negative", f"{info['sentiment']['negative'] / n:.0%}"),
-        ("positive", f"{info['sentiment']['positive'] / n:.0%}"),
+        ("messages", info["messages"]),
+        ("with a sentiment", info["read"]),
+        ("negative", f"{info['sentiment']['negative'] / read:.0%}"),
+        ("positive", f"{info['sentiment']['positive'] / read:.0%}"),
         ("raise a concern", f"{sum(1 for c in voice.column('concerns').to_pylist() if c) / n:.0%}"),
         ("languages", ", ".join(f"{k} {v / n:.0%}" if v >= n / 100 else f"{k} ({v})" for k, v in langs)),
     ]))
+    if info["unread"]:
+        unread = ", ".join(f"{k} {v:,}" for k, v in list(info["unread_languages"].items())[:6])
+        s.blocks.append(("text", f"{info['unread']:,} messages are in languages the analyzer does not "
+                                 f"read ({unread}): they have no sentiment rather than a wrong one, and the "
+                                 "shares above are of the other messages."))
     analyzer = voice.column("analyzer_version")[0].as_py() if voice.num_rows else ""
     s.blocks.append(("text", (
         f"Sentiment by the '{voice.column('analyzer')[0].as_py()}' analyzer ({analyzer}); concerns from the "

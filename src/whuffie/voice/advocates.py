@@ -103,7 +103,8 @@ def advocates(
         Where the messages and actors are (``store.engine``).
     voice : pyarrow.Table
         Per-message sentiment: ``message_id, sentiment, score`` (the
-        ``voice_messages`` result). Messages without a row are not counted.
+        ``voice_messages`` result). Messages without a row, or without a sentiment (a language
+        the analyzer does not read), are not counted.
     influence : pyarrow.Table, optional
         The ``influence`` result (``actor_id, pagerank, audience``).
     brand_ids : sequence of str, optional
@@ -168,7 +169,7 @@ def advocates(
         SELECT m.actor_id, m.message_id, v.sentiment::VARCHAR AS sentiment, v.score::DOUBLE AS score
           FROM ({about}) a JOIN vm m ON m.message_id = a.message_id
           JOIN v ON v.message_id = m.message_id
-         WHERE m.actor_id IS NOT NULL"""
+         WHERE m.actor_id IS NOT NULL AND v.sentiment IS NOT NULL"""
     msg = arrowsql.query(msg_sql, params, **tables)
     authors = pc.unique(msg["actor_id"])
     if influence is not None:

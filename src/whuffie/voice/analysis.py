@@ -112,17 +112,35 @@ class _Scorer:
 
         ids, texts, tags = batch
         langs, sources = message_languages(texts, tags, self.min_confidence)
+        # No sentiment rather than a wrong one: a message in a language the analyzer has no
+        # lexicon or model for is not read (the German article "die" is not the English verb).
+        # A message whose language could not be told (too short, unsure) is read as best the
+        # analyzer can: it is mostly emoji and a few words.
+        read = np.array([readable(lang, self.analyzer.languages) for lang in langs], dtype=bool)
         scores, labels = self.analyzer.analyse(texts, langs)
         concerns = self.lexicon.tag(texts, langs)
         n = len(ids)
         names = np.array(LABELS, dtype=object)[labels.astype(np.int64) + 1]
         return pa.RecordBatch.from_arrays([
             pa.array(ids, pa.string()), pa.array(langs, pa.string()), pa.array(sources, pa.string()),
-            pa.array(names, pa.string()),
-            pa.array(scores, pa.float32()), pa.array(concerns, pa.list_(pa.string())),
+            pa.array(names, pa.string(), mask=~read),
+            pa.array(scores, pa.float32(), mask=~read), pa.array(concerns, pa.list_(pa.string())),
             pa.array([self.analyzer.name] * n, pa.string()),
             pa.array([self.analyzer.version] * n, pa.string()),
         ], schema=SCHEMA)
+
+
+def readable(lang: str | None, languages: frozenset[str] | None) -> bool:
+    """Whether an analyzer reading ``languages`` (``None``: any) gives a message in ``lang`` a sentiment.
+
+    Examples
+    --------
+    >>> readable("en", frozenset({"en", "fr"})), readable("de", frozenset({"en", "fr"}))
+    (True, False)
+    >>> readable(None, frozenset({"en", "fr"})), readable("de", None)
+    (True, True)
+    """
+    return languages is None or lang is None or lang.lower() in languages
 
 
 #: The scorer of a worker process, built by :func:`_start_worker`.
@@ -235,29 +253,36 @@ def _main_not_imported() -> Iterator[None]:
                     main.__dict__[key] = saved[key]
 
 
-def summarise(table: pa.Table, read: frozenset[str] = frozenset({"en", "fr"})) -> dict[str, Any]:
+def summarise(table: pa.Table) -> dict[str, Any]:
     """Counts of a ``voice_messages`` table: messages, by language, by sentiment, by concern.
 
-    ``other_languages`` counts the messages in a known language outside ``read`` (the languages
-    the analyzer has lexicons for): their sentiment is a rough reading.
+    ``read`` counts the messages that have a sentiment; ``unread`` those in a language the analyzer
+    does not read (no sentiment), and ``unread_languages`` their languages. Shares of sentiment are
+    to be taken over ``read``.
 
     Examples
     --------
-    >>> t = pa.table({"lang": ["en", "fr", None], "sentiment": ["positive", "negative", "neutral"],
-    ...               "concerns": [["price"], [], ["price", "service"]]})
-    >>> summarise(t)["concerns"]
-    {'price': 2, 'service': 1}
+    >>> t = pa.table({"lang": ["en", "fr", None, "de"], "sentiment": ["positive", "negative", "neutral", None],
+    ...               "concerns": [["price"], [], ["price", "service"], []]})
+    >>> s = summarise(t)
+    >>> s["concerns"], s["read"], s["unread"], s["unread_languages"]
+    ({'price': 2, 'service': 1}, 3, 1, {'de': 1})
     """
     from collections import Counter
 
     langs = Counter(table.column("lang").to_pylist())
     feelings = Counter(table.column("sentiment").to_pylist())
     concerns = Counter(c for cs in table.column("concerns").to_pylist() for c in (cs or []))
+    unread = Counter(lang for lang, label in zip(table.column("lang").to_pylist(),
+                                                 table.column("sentiment").to_pylist(), strict=True)
+                     if label is None)
     return {
         "messages": table.num_rows,
+        "read": table.num_rows - feelings.get(None, 0),
         "languages": {k or "unknown": v for k, v in langs.most_common()},
         "sentiment": {k: feelings.get(k, 0) for k in LABELS},
-        "other_languages": sum(v for k, v in langs.items() if k is not None and k not in read),
+        "unread": sum(unread.values()),
+        "unread_languages": {k or "unknown": v for k, v in unread.most_common()},
         "concerns": dict(concerns.most_common()),
     }
 

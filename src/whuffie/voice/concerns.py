@@ -246,8 +246,10 @@ class ConcernLexicon:
         return {cid: {lang: c.labels.get(lang, cid) for lang in self.languages}
                 for cid, c in self._concerns.items()}
 
-    def _matcher(self, lang: str | None) -> _Matcher:
-        return self._matchers.get(lang, self._matcher_all) if lang else self._matcher_all
+    def _matcher(self, lang: str | None) -> _Matcher | None:
+        # A language the lexicon has no words for is not read: its words are not ours ("die",
+        # "gift" and "rot" mean something else in German). An unknown language is tried in all.
+        return self._matchers.get(lang.lower()) if lang else self._matcher_all
 
     def tag(self, texts: Sequence[str | None], langs: Sequence[str | None] | None = None) -> list[list[str]]:
         """The concerns each text raises.
@@ -257,8 +259,9 @@ class ConcernLexicon:
         texts : sequence of str or None
             The messages; ``None`` or empty raises no concern.
         langs : sequence of str or None, optional
-            ISO 639-1 codes, one per text (``None`` for unknown); default all unknown. A text
-            whose language has no terms in the lexicon is matched with every language's terms.
+            ISO 639-1 codes, one per text (``None`` for unknown); default all unknown. A text of
+            unknown language is matched with every language's terms; a text in a language the
+            lexicon has no terms for raises no concern (add terms in that language to read it).
 
         Returns
         -------
@@ -270,6 +273,8 @@ class ConcernLexicon:
         >>> lex = ConcernLexicon.load()
         >>> lex.tag(["This is a total rip-off", "Fuite de données personnelles", "Hello"])
         [['price'], ['privacy'], []]
+        >>> lex.tag(["This is a total rip-off", "This is a total rip-off"], ["en", "de"])
+        [['price'], []]
         """
         if langs is None:
             langs = [None] * len(texts)
@@ -278,8 +283,8 @@ class ConcernLexicon:
         todo: dict[int, list[int]] = {}
         matchers: dict[int, _Matcher] = {}
         for i, (text, lang) in enumerate(zip(texts, langs, strict=True)):
-            if text:
-                m = self._matcher(lang)
+            m = self._matcher(lang) if text else None
+            if m is not None:
                 matchers[id(m)] = m
                 todo.setdefault(id(m), []).append(i)
         found: dict[int, set[str]] = {}
@@ -299,6 +304,8 @@ class ConcernLexicon:
         [('price', 'trop cher')]
         """
         matcher = self._matcher(lang)
+        if matcher is None:
+            return []
         return [("exclude" if m.lastgroup == "x" else matcher.concern(m.group()) or "", m.group())
                 for m in matcher.pattern.finditer(normalise(text.replace(_JOIN, " ")))]
 

@@ -242,7 +242,8 @@ class SpreadResult(Result):
 
 
 class SeedsResult(Result):
-    """Whom to approach (``seeds``, IMM's choice) and the seed sets compared (``seed_comparison``)."""
+    """Whom to approach (``seed_set``: the set the simulation finds best), IMM's choice (``seeds``)
+    and every set compared (``seed_comparison``)."""
 
 
 @dataclass(repr=False)

@@ -5,6 +5,7 @@ Each function is also a method of an open store (``store.cascades(...)``); see :
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +64,7 @@ def cascades(store: Store, *, fresh: bool = False, **filters: Any) -> CascadesRe
     >>> r.to_arrow().select(["cascade", "size", "depth"]).to_pylist(), r.evidence("x:1").num_rows
     ([{'cascade': 'x:1', 'size': 2, 'depth': 1}], 2)
     """
-    from whuffie.spread.branching import fit_branching, simulate
+    from whuffie.spread.branching import fit_branching, forecast
     from whuffie.spread.cascades import cascades as rebuild
 
     scope = message_scope(**filters)
@@ -86,7 +87,7 @@ def cascades(store: Store, *, fresh: bool = False, **filters: Any) -> CascadesRe
             tables["branching_model"] = model.describe()
             sims = []
             for valence in model.valences:
-                sim = simulate(model, [(valence, "ordinary")], runs=2_000, seed=0)
+                sim = forecast(model, [(valence, "ordinary")], runs=2_000, seed=0).simulation
                 sims.append(pa.table({"valence": [valence] * len(sim.sizes),
                                       "size": sim.sizes.astype("int64"),
                                       "depth": sim.depths.astype("int64")}))
@@ -104,7 +105,7 @@ def cascades(store: Store, *, fresh: bool = False, **filters: Any) -> CascadesRe
 
 def _advocate_forecasts(advocates: pa.Table | None, efl: pa.Table | None, model: BranchingModel) -> Any:
     """Expected reach of the five strongest detractors and advocates under a fitted branching model."""
-    from whuffie.spread.branching import simulate
+    from whuffie.spread.branching import forecast
 
     if model.by != "valence" or advocates is None:
         return None
@@ -115,11 +116,20 @@ def _advocate_forecasts(advocates: pa.Table | None, efl: pa.Table | None, model:
             continue
         for r in [r for r in advocates.to_pylist() if r["stance"] == stance][:5]:
             role = "efluential" if r["actor_id"] in efl_ids else "ordinary"
-            sim = simulate(model, [(valence, role)], runs=2_000, seed=0)
-            lo, hi = sim.interval(5, 95)
+            f = forecast(model, [(valence, role)], runs=2_000, seed=0)
+            lo, hi = f.simulation.interval(5, 95)
+            mean = None if f.supercritical else f.simulation.mean
             rows.append({"actor_id": r["actor_id"], "handle": r.get("handle"), "stance": stance,
-                         "valence": valence, "role": role, "expected_reach": sim.mean, "p5": lo, "p95": hi})
-    return pa.Table.from_pylist(rows) if rows else None
+                         "valence": valence, "role": role, "expected_reach": mean, "p5": lo,
+                         "p95": None if f.supercritical else hi, "survival": f.survival})
+    return pa.Table.from_pylist(rows, schema=_FORECASTS) if rows else None
+
+
+_FORECASTS = pa.schema([
+    ("actor_id", pa.string()), ("handle", pa.string()), ("stance", pa.string()), ("valence", pa.string()),
+    ("role", pa.string()), ("expected_reach", pa.float64()), ("p5", pa.float64()), ("p95", pa.float64()),
+    ("survival", pa.float64()),
+])
 
 
 def cascade_set(result: CascadesResult, min_size: int = 1) -> CascadeSet:
@@ -284,7 +294,7 @@ def spread(store: Store, origin: Sequence[str] | str, spec: GraphSpec | None = N
 
 def _branching_forecast(fitted: CascadesResult | None, model: str, actors: list[str], valence: str | None,
                         runs: int, seed: int, efl: pa.Table | None) -> dict[str, Any]:
-    from whuffie.spread.branching import BranchingModel, fit_branching, simulate
+    from whuffie.spread.branching import BranchingModel, fit_branching, forecast
 
     if fitted is not None:
         cs = cascade_set(fitted)
@@ -300,12 +310,26 @@ def _branching_forecast(fitted: CascadesResult | None, model: str, actors: list[
                            f"not {valence!r}")
     efl_ids = set(efl.column("actor_id").to_pylist()) if efl is not None else set()
     roots = [(valence, "efluential" if a in efl_ids else "ordinary") for a in actors]
-    sim = simulate(bm, roots, runs=runs, seed=seed)
+    f = forecast(bm, roots, runs=runs, seed=seed)
+    sim = f.simulation
     lo, hi = sim.interval(5, 95)
-    return {"model": bm.name, "note": bm.note or f"fitted by {bm.by}", "valence": valence,
-            "from": actors, "roles": [r for _, r in roots], "runs": runs, "expected_reach": sim.mean,
-            "p5": lo, "p95": hi, "hops_mean": float(sim.depths.mean()), "hops_max": int(sim.depths.max()),
-            "capped_runs": int(sim.capped.sum()), "cap": bm.max_size}
+    dies = sim.sizes[~sim.capped]
+    out = {"model": bm.name, "note": bm.note or f"fitted by {bm.by}", "valence": valence,
+           "from": actors, "roles": [r for _, r in roots], "runs": len(sim.sizes),
+           "reproduction": f.reproduction, "supercritical": f.supercritical, "survival": f.survival}
+    if f.supercritical:
+        # No finite expected reach: say how likely it is to never die out, and what it reaches when it
+        # does die out (early); the percentiles beyond the share that dies out are unbounded.
+        dead = 1 - f.survival
+        out.update({"expected_reach": None, "p5": lo if dead >= 0.05 else None,
+                    "p95": hi if dead >= 0.95 else None,
+                    "reach_if_it_dies_out": float(dies.mean()) if len(dies) else None,
+                    "hops_mean": None, "hops_max": None})
+    else:
+        out.update({"expected_reach": sim.mean, "p5": lo, "p95": hi, "hops_mean": float(sim.depths.mean()),
+                    "hops_max": int(sim.depths.max()), "capped_runs": int(sim.capped.sum()),
+                    "cap": bm.max_size})
+    return out
 
 
 def seeds(store: Store, k: int = 20, spec: GraphSpec | None = None, *, epsilon: float = 0.5,
@@ -340,8 +364,13 @@ def seeds(store: Store, k: int = 20, spec: GraphSpec | None = None, *, epsilon: 
     Returns
     -------
     SeedsResult
-        Tables ``seeds`` (IMM's, in order) and ``seed_comparison`` (best first); ``summary`` has
-        ``spread`` (IMM's estimate) and ``probabilities``.
+        Tables ``seed_set`` (the set to approach: the one the Monte-Carlo comparison finds best, or
+        IMM's without ``compare``), ``seeds`` (IMM's, in order, with its estimate after each seed)
+        and ``seed_comparison`` (every set, best first). ``summary``: ``recommended`` (the method),
+        ``recommended_mean``, ``imm_mean`` (IMM's set in the same simulation), ``spread`` (IMM's own
+        estimate), ``guarantee`` (IMM's bound, ``1 - 1/e - epsilon`` of the best), ``small_graph``
+        (the graph is small enough for Monte-Carlo greedy, where the bound says little),
+        ``probabilities``.
 
     Examples
     --------
@@ -351,8 +380,8 @@ def seeds(store: Store, k: int = 20, spec: GraphSpec | None = None, *, epsilon: 
     >>> with whuffie.open(":memory:") as store:
     ...     _ = store.add(Records(ties=ties))
     ...     r = store.seeds(1, prob=1.0, runs=100)
-    >>> r.to_arrow().column("actor_id").to_pylist(), r.summary["spread"]
-    (['x:star'], 6.0)
+    >>> r.to_arrow().column("actor_id").to_pylist(), r.summary["spread"], r.summary["recommended_mean"]
+    (['x:star'], 6.0, 6.0)
     """
     from whuffie.spread.seeds import celf, compare_seeds, heuristic_seeds, imm
 
@@ -380,7 +409,7 @@ def seeds(store: Store, k: int = 20, spec: GraphSpec | None = None, *, epsilon: 
             wanted = set(positive["actor_id"].to_pylist())
             candidates = [i for i, a in enumerate(g.nodes.tolist()) if a in wanted]
         chosen = imm(g, k, epsilon=epsilon, seed=seed, candidates=candidates, model=model)
-        tables = {"seeds": chosen.to_table()}
+        tables = {"seed_set": None, "seeds": chosen.to_table()}
         if compare:
             graph = build_graph(store.engine, spec)
             sets = {"imm": chosen.seeds.tolist()}
@@ -394,9 +423,24 @@ def seeds(store: Store, k: int = 20, spec: GraphSpec | None = None, *, epsilon: 
                 sets["celf"] = celf(g, k, runs=min(runs, 1000), seed=seed, candidates=candidates,
                                     model=model).seeds.tolist()
             tables["seed_comparison"] = compare_seeds(g, k, sets, runs=runs, seed=seed, model=model)
-        best = tables["seed_comparison"].to_pylist()[0] if compare else None
-        return tables, {"probabilities": how, "spread": chosen.spread, "nodes": g.n,
-                        "best": best["method"] if best else None}
+        else:
+            tables["seed_comparison"] = compare_seeds(g, k, {"imm": chosen.seeds.tolist()}, runs=runs,
+                                                      seed=seed, model=model)
+        rows = tables["seed_comparison"].to_pylist()
+        # The set to approach is the one the simulation finds best: IMM's guarantee is a bound, the
+        # same Monte-Carlo runs for every set are the measurement.
+        best = rows[0]
+        imm_row = next(r for r in rows if r["method"] == "imm")
+        tables["seed_set"] = pa.table({
+            "position": pa.array(range(1, len(best["seeds"]) + 1), pa.int64()),
+            "actor_id": pa.array(best["seeds"], pa.string()),
+            "method": pa.array([best["method"]] * len(best["seeds"]), pa.string())})
+        guarantee = 1 - 1 / math.e - epsilon
+        return tables, {"recommended": best["method"], "recommended_mean": best["mean"],
+                        "recommended_p5": best["p5"], "recommended_p95": best["p95"],
+                        "imm_mean": imm_row["mean"], "methods": len(rows), "spread": chosen.spread,
+                        "guarantee": guarantee, "small_graph": g.n <= CELF_LIMIT, "nodes": g.n,
+                        "probabilities": how, "runs": runs, "best": best["method"]}
 
     params = {"k": k, "epsilon": epsilon, "model": model, "prob": str(prob), "only_positive": only_positive,
               "compare": compare, "runs": runs, "graph": spec.as_dict()}

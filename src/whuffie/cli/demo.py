@@ -126,13 +126,13 @@ def describe(store, chain) -> list[str]:
                      f"largest {max(sizes, default=0):,} people.")
     if "seeds" in r:
         seeds = r["seeds"]
+        s = seeds.summary
         chosen = seeds.to_arrow().column("actor_id").to_pylist()
         names = store.handles(chosen, names=True)
-        best = seeds.summary.get("best")
         approach = ", ".join(names.get(a, a) for a in chosen[:5])
-        lines.append(f"Seeds (run {seeds.run_id}): approach {approach}; IMM reaches "
-                     f"{seeds.summary['spread']:,.1f} people on average ({seeds.summary['probabilities']})"
-                     + (f"; the best set here: {best}." if best else "."))
+        lines.append(f"Seeds (run {seeds.run_id}): approach {approach} (the {s['recommended']} set, best of "
+                     f"{s['methods']} compared: {s['recommended_mean']:,.1f} people reached on average; "
+                     f"IMM's set {s['imm_mean']:,.1f}); transmission {s['probabilities']}.")
     for name, why in chain.skipped.items():
         lines.append(f"Skipped {name}: {why}")
     return lines

@@ -44,6 +44,21 @@ def _prob(prob: str) -> str:
     return prob
 
 
+def seeds_note(s: dict, epsilon: float) -> str:
+    """What to make of IMM beside the measured sets, in one or two sentences."""
+    bound = (f"IMM guarantees at least 1 - 1/e - epsilon = {s['guarantee']:.0%} of the best possible spread "
+             f"(epsilon {epsilon:g})")
+    if s["recommended"] == "imm":
+        text = f"IMM's set is the best measured. {bound}."
+    else:
+        text = (f"IMM's set reaches {s['imm_mean']:,.1f} people in the same simulation. {bound}, "
+                "a bound, not a measurement: the set recommended is the best measured.")
+    if s["small_graph"]:
+        text += (f" On a graph this small ({s['nodes']:,} actors) that bound says little; Monte-Carlo greedy "
+                 "(CELF) was run and compared instead.")
+    return text
+
+
 def cascades(
     db: DbOption = None,
     platform: PlatformOption = None,
@@ -118,6 +133,15 @@ def spread(
             return
         actors = out["from"]
         console.print(f"Model: {out['model']} ({out.get('probabilities') or out.get('note')})", markup=False)
+        if out.get("supercritical"):
+            dies = out.get("reach_if_it_dies_out")
+            console.print(
+                f"From {', '.join(actors)}: each teller tells {out['reproduction']:,.1f} people on average, "
+                f"so word of mouth never dies out with probability {out['survival']:.2%}: a process above "
+                "one person told per teller grows without bound and has no finite expected reach"
+                + (f"; when it dies out, it reaches {dies:,.1f} people on average." if dies else ".")
+                + " Read it as a what-if, not a forecast.", markup=False)
+            return
         console.print(f"From {', '.join(actors)}: expected reach {out['expected_reach']:,.1f} people "
                       f"(5-95%: {out['p5']:,.0f} to {out['p95']:,.0f}; {runs:,} runs), "
                       f"hops: mean {out['hops_mean']:.1f}, max {out['hops_max']}", markup=False)
@@ -167,14 +191,17 @@ def seeds(
                                        fresh=fresh))
             table = result.to_arrow()
             handles = store.handles(table.column("actor_id").to_pylist(), names=True)
-        how = result.summary["probabilities"]
+        s = result.summary
         rows = [{"position": r["position"], "actor": r["actor_id"], "handle": handles.get(r["actor_id"]),
-                 "spread": r["spread"]} for r in table.to_pylist()]
-        emit(rows, ["position", "actor", "handle", "spread"], as_json=as_json, as_csv=as_csv,
-             title=f"Whom to approach (IMM, run {result.run_id}; {model}, {how}): spread = expected people "
-                   "reached by the seeds so far")
-        if compare and not (as_json or as_csv):
-            comparison = result["seed_comparison"].to_pylist()
-            emit([{k: v for k, v in r.items() if k != "seeds"} for r in comparison],
-                 ["method", "k", "mean", "p5", "p95", "vs_best"], as_json=False, as_csv=False,
-                 title=f"The same number of seeds chosen other ways ({runs:,} Monte-Carlo runs, same model)")
+                 "method": r["method"]} for r in table.to_pylist()]
+        emit(rows, ["position", "actor", "handle", "method"], as_json=as_json, as_csv=as_csv,
+             title=f"Whom to approach (run {result.run_id}): the {s['recommended']} set, "
+                   f"{s['recommended_mean']:,.1f} people reached on average")
+        if as_json or as_csv:
+            return
+        comparison = result["seed_comparison"].to_pylist()
+        emit([{k: v for k, v in r.items() if k != "seeds"} for r in comparison],
+             ["method", "k", "mean", "p5", "p95", "vs_best"], as_json=False, as_csv=False,
+             title=f"Every set of {k} seeds, by the same {runs:,} Monte-Carlo runs ({model}, "
+                   f"{s['probabilities']})")
+        console.print(seeds_note(s, epsilon), markup=False, soft_wrap=True)

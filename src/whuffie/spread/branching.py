@@ -80,6 +80,25 @@ class Offspring:
     dispersion: float = math.inf
     empirical: np.ndarray | None = field(default=None, repr=False, compare=False)
 
+    def pgf(self, x: float) -> float:
+        """The probability generating function ``E[x ** N]`` of the offspring count ``N``.
+
+        Examples
+        --------
+        >>> round(Offspring(2.0).pgf(0.5), 4)  # Poisson: exp(m (x - 1))
+        0.3679
+        >>> Offspring(1.0, empirical=np.array([0, 2])).pgf(0.5)
+        0.625
+        """
+        if self.empirical is not None and len(self.empirical):
+            return float(np.mean(np.power(x, self.empirical)))
+        if self.mean <= 0:
+            return 1.0
+        if not math.isfinite(self.dispersion) or self.dispersion >= K_MAX:
+            return math.exp(self.mean * (x - 1.0))
+        k = self.dispersion
+        return (1.0 + self.mean * (1.0 - x) / k) ** (-k)
+
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` independent offspring counts."""
         if self.empirical is not None and len(self.empirical):
@@ -214,6 +233,68 @@ class BranchingModel:
         """The group of a teller; a role the fit never saw falls back to the other role."""
         return self.groups[_key(self, valence, role)]
 
+    def reproduction(self, valence: str) -> float:
+        """People each teller of ``valence`` tells on average, over generations: above 1 it never dies out.
+
+        The largest eigenvalue of the mean matrix between the roles (an ordinary teller reaches
+        e-fluentials in the share of its group, and so on); the first teller's own figures do not
+        enter, since one person cannot keep a process alive.
+
+        Examples
+        --------
+        >>> BranchingModel.preset("traditional").reproduction("positive")
+        2.0
+        >>> round(BranchingModel.preset("efluential").reproduction("negative"), 2)
+        8.9
+        """
+        m = self._means(valence)
+        return float(max(abs(np.linalg.eigvals(m))))
+
+    def _means(self, valence: str) -> np.ndarray:
+        rows = []
+        for role in ROLES:
+            g = self.group(valence, role)
+            share = g.efluential_share
+            rows.append([g.offspring.mean * (1 - share), g.offspring.mean * share])
+        return np.array(rows)
+
+    def survival(self, roots: Sequence[tuple[str, str]]) -> float:
+        """The probability that word of mouth started by ``roots`` never dies out.
+
+        One minus the extinction probability of the branching process, the smallest fixed point
+        ``q = G(q)`` of the offspring generating functions (per role), found by iterating from 0
+        (which converges to it); the first tellers use their own offspring when the model has one.
+        Zero for a process whose reproduction number is at most 1.
+
+        Examples
+        --------
+        Poisson offspring with mean 2 dies out with probability q = exp(2 (q - 1)), q = 0.2032:
+
+        >>> round(BranchingModel.preset("traditional").survival([("positive", "ordinary")]), 4)
+        0.7968
+        """
+        if not roots:
+            return 0.0
+        dead = 1.0
+        for valence, role in roots:
+            q = self._extinction(valence)
+            g = self.group(valence, role)
+            first = g.root_offspring or g.offspring
+            dead *= first.pgf((1 - g.efluential_share) * q[0] + g.efluential_share * q[1])
+        return float(1.0 - dead)
+
+    def _extinction(self, valence: str) -> tuple[float, float]:
+        """Extinction probabilities of a process started by one ordinary / e-fluential (relay) teller."""
+        groups = [self.group(valence, role) for role in ROLES]
+        q = (0.0, 0.0)
+        for _ in range(10_000):
+            new = tuple(g.offspring.pgf((1 - g.efluential_share) * q[0] + g.efluential_share * q[1])
+                        for g in groups)
+            if max(abs(a - b) for a, b in zip(new, q, strict=True)) < 1e-13:
+                return new
+            q = new
+        return q
+
     def describe(self) -> pa.Table:
         """One row per group: offspring mean and dispersion (relay and root), delay median, share.
 
@@ -262,7 +343,7 @@ def simulate(
     model: BranchingModel,
     roots: Sequence[tuple[str, str]] = (("positive", "ordinary"),),
     runs: int = 1_000,
-    seed: int = 0,
+    seed: int | Sequence[int] = 0,
     max_size: int | None = None,
     times: bool = False,
 ) -> Simulation:
@@ -345,6 +426,69 @@ def simulate(
             seen_times.append(when)
     half = _time_to_half(np.concatenate(seen_runs), np.concatenate(seen_times), sizes) if times else None
     return Simulation(sizes, depths, capped, half)
+
+
+#: A supercritical forecast follows at most this many participants per run, in at most this many runs,
+#: this many runs at a time: its answer is analytic (the chance it never dies out), the simulation
+#: only shows the runs that die out, in bounded time and memory. A process that dies out does so
+#: early: from 100 participants on, its chance of dying out is below q ** (the tellers alive), nil.
+SUPERCRITICAL_CAP = 100
+SUPERCRITICAL_RUNS = 2_000
+SUPERCRITICAL_CHUNK = 500
+
+
+@dataclass
+class Forecast:
+    """A forecast of a cascade's reach: the simulation, and what theory says about its growth.
+
+    Attributes
+    ----------
+    simulation : Simulation
+        The Monte-Carlo runs (capped at :data:`SUPERCRITICAL_CAP` participants when supercritical).
+    reproduction : float
+        People each teller tells on average over generations (see
+        :meth:`BranchingModel.reproduction`); above 1 the process is supercritical.
+    survival : float
+        Probability that word of mouth never dies out (0 when subcritical).
+    """
+
+    simulation: Simulation
+    reproduction: float
+    survival: float
+
+    @property
+    def supercritical(self) -> bool:
+        """Whether each teller tells more than one person on average: no finite expected reach."""
+        return self.reproduction > 1
+
+
+def forecast(model: BranchingModel, roots: Sequence[tuple[str, str]] = (("positive", "ordinary"),),
+             runs: int = 1_000, seed: int = 0) -> Forecast:
+    """Forecast a cascade started by ``roots``: simulated when it dies out, analytic when it grows forever.
+
+    A subcritical process (each teller tells fewer than one person on average, over generations)
+    is simulated as by :func:`simulate`. A supercritical one has no finite expected reach: the
+    probability that it never dies out is computed (:meth:`BranchingModel.survival`), and the
+    simulation, bounded to :data:`SUPERCRITICAL_RUNS` runs of at most :data:`SUPERCRITICAL_CAP`
+    participants, run :data:`SUPERCRITICAL_CHUNK` at a time, shows the runs that die out.
+
+    Examples
+    --------
+    >>> f = forecast(BranchingModel.preset("web"), [("negative", "ordinary")], runs=10_000)
+    >>> f.supercritical, round(f.survival, 4), len(f.simulation.sizes), int(f.simulation.sizes.max())
+    (True, 0.9997, 2000, 100)
+    """
+    if not roots:
+        raise WhuffieError("forecast: give at least one root (valence, role)")
+    reproduction = max(model.reproduction(v) for v, _ in roots)
+    if reproduction <= 1:
+        return Forecast(simulate(model, roots, runs=runs, seed=seed), reproduction, 0.0)
+    runs = min(runs, SUPERCRITICAL_RUNS)
+    parts = [simulate(model, roots, runs=min(SUPERCRITICAL_CHUNK, runs - start), seed=[seed, start],
+                      max_size=SUPERCRITICAL_CAP) for start in range(0, runs, SUPERCRITICAL_CHUNK)]
+    joined = Simulation(np.concatenate([p.sizes for p in parts]), np.concatenate([p.depths for p in parts]),
+                        np.concatenate([p.capped for p in parts]))
+    return Forecast(joined, reproduction, model.survival(roots))
 
 
 def _key(model: BranchingModel, valence: str, role: str) -> tuple[str, str]:

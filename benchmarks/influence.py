@@ -116,7 +116,7 @@ t = time.perf_counter(); pr = pagerank(g); out["pagerank"] = time.perf_counter()
 t = time.perf_counter(); coreness(g); out["coreness"] = time.perf_counter() - t
 from whuffie.niches.leiden import detect_niches, modularity
 threads = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-t = time.perf_counter(); niches = detect_niches(g, seed=0, threads=threads); out["leiden"] = time.perf_counter() - t
+t = time.perf_counter(); niches = detect_niches(g, "modularity", seed=0, threads=threads); out["leiden"] = time.perf_counter() - t
 out["modularity"] = modularity(g, niches)
 top = [int(g.nodes[i].split(":")[1]) for i in pr.argsort()[::-1][:100]]
 out["top100"] = top; out["edges"] = g.m

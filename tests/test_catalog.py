@@ -10,6 +10,7 @@ import pytest
 import whuffie
 from tests.conftest import ROOT
 from whuffie.store.catalog import RESULTS, TABLES, markdown
+from whuffie.store.schema import SCHEMA_VERSION
 
 pytestmark = pytest.mark.slow
 
@@ -67,9 +68,13 @@ def test_an_older_store_is_migrated_and_described(tmp_path):
         con.execute("DROP VIEW latest_influence")
         for column in ("fingerprint", "params_key", "inputs", "summary", "tables"):
             con.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        con.execute("ALTER TABLE links DROP COLUMN normalized_url")  # version 4
+        con.execute("ALTER TABLE quarantine DROP COLUMN severity")  # version 4
         con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     with whuffie.open(path) as store:
-        assert store.schema_version == 3
+        assert store.schema_version == SCHEMA_VERSION
         assert store.sql("SELECT * FROM latest_influence") == [{"actor_id": "x:1", "rank": 1}]
         assert store.sql("SELECT comment FROM duckdb_tables() WHERE table_name = 'runs'")[0]["comment"]
         assert store.influence is not None and store.runs()[0]["analysis"] == "influence"
+        assert "severity" in {c["column_name"] for c in store.sql(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'quarantine'")}

@@ -100,7 +100,8 @@ def test_csv_listings_are_safe_from_formula_injection(tmp_path):
     run("ingest", f, "-f", "edges", "--db", db)
     out = run("quarantine", "--db", db, "--csv").stdout
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0] == ["path", "line", "byte_offset", "format", "reason", "excerpt"]
+    assert rows[0] == ["path", "line", "byte_offset", "format", "severity", "reason", "excerpt"]
+    assert rows[1][4] == "error"
     assert rows[1][-1] == "'=HYPERLINK(\"http://evil\")"
 
 

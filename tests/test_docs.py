@@ -22,3 +22,24 @@ def test_readme_gives_the_two_commands():
     assert 'pip install -e ".[test]" && pytest' in readme
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert 'pip install --quiet -e ".[test]"' in ci and "\npytest" in ci
+
+
+def test_cli_reference_is_generated_from_the_commands_help():
+    from whuffie.cli.reference import reference_markdown
+
+    committed = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert committed == reference_markdown(), (
+        "docs/cli.md is out of date: run 'python -m whuffie.cli.reference > docs/cli.md'"
+    )
+
+
+def test_citation_and_changelog_name_the_current_version():
+    import yaml
+
+    from whuffie.version import __version__
+
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert citation["cff-version"] == "1.2.0" and citation["version"] == __version__
+    assert citation["title"] and citation["authors"] and citation["license"] == "MIT"
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"\n## {__version__} (" in changelog

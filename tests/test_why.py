@@ -66,7 +66,7 @@ def test_why_lists_every_reply_and_mention_of_the_thread(thread_db, statuses):
     rows = json.loads(result.output)
     assert all(list(r) == list(EVIDENCE_COLUMNS) for r in rows)
     got = sorted((r["kind"], r["message"], r["time"]) for r in rows)
-    want = [(k, f"mastodon:mastodon.social/{s['id']}", s["created_at"][:19]) for k, s in expected]
+    want = [(k, f"mastodon:mastodon.social/{s['id']}", s["created_at"][:19] + "Z") for k, s in expected]
     assert got == sorted(want)
     assert {(r["actor"], r["target"], r["platform"], r["weight"]) for r in rows} == {
         (OLI, HUGO, "mastodon", 1.0)}

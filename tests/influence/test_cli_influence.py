@@ -42,7 +42,7 @@ def test_influence_filters_change_the_graph(sample_db, tmp_path):
     # 21 actors take part in the 18 favourites and accepted answers (sql: distinct sources and targets).
     assert len(votes) == 21 and len(replies) == 10
     bad = cli("influence", "--db", db, "--kinds", "votes")
-    assert bad.exit_code == 1 and "unknown interaction kind(s) votes" in bad.output
+    assert bad.exit_code == 1 and "unknown interaction kind(s) 'votes'" in bad.output
     with whuffie.open(db, read_only=True) as store:
         params = [r["params"] for r in store.runs()]
     assert [json.loads(p)["graph"]["kinds"] for p in params] == [["vote"], ["reply"]]

@@ -32,7 +32,7 @@ def test_participation_by_hand():
 @pytest.mark.slow
 def test_participation_and_bridges_on_karate_match_a_direct_count(known):
     graph, _ = known["zachary-karate"]
-    niches = detect_niches(graph, seed=0)
+    niches = detect_niches(graph, method="modularity", seed=0)
     g = to_networkx(graph)
     table = bridges(graph, niches, top=2).to_pylist()
     for i, row in enumerate(table):
@@ -93,3 +93,25 @@ def test_niche_links_on_polblogs(known):
     assert links[0]["share"] > 0.75  # measured 0.82
     assert [x["weight"] for x in niche_links(graph, niches, top=3).to_pylist()] == [
         x["weight"] for x in links[:3]]
+
+
+def test_an_actor_no_path_goes_through_is_not_shown_as_a_bridge(tmp_path):
+    """A page both niches link to (betweenness 0) spreads nothing between them: not a bridge."""
+    import whuffie
+    from whuffie.model import Records, Tie
+    from whuffie.niches.analysis import NicheParams
+
+    cliques = [(a, b) for group in ("abcd", "wxyz") for a in group for b in group if a != b]
+    pairs = [*cliques, ("a", "page"), ("w", "page"), ("d", "m"), ("m", "d"), ("m", "w"), ("w", "m")]
+    with whuffie.open(tmp_path / "s.duckdb") as store:
+        store.add(Records(ties=[Tie(f"t:{i}", "t", f"t:{a}", f"t:{b}", "mention")
+                                for i, (a, b) in enumerate(pairs)]))
+        result = store.niches(params=NicheParams(method="modularity"))
+        members = {r["actor_id"]: r for r in result["memberships"].to_pylist()}
+        html = store.report(tmp_path / "report").path.read_text()
+    assert result.summary["niches"] == 2
+    # The page takes attention from both niches but passes none on; m carries it between them.
+    assert members["t:page"]["participation"] > 0 and members["t:page"]["betweenness"] == 0
+    assert members["t:m"]["participation"] > 0 and members["t:m"]["betweenness"] > 0
+    bridges_table = html.split("The bridges:")[1].split("</table>")[0]
+    assert "t:m" in bridges_table and "t:page" not in bridges_table

@@ -44,9 +44,11 @@ def test_niche_listing_as_json_covers_every_actor(db):
     assert sum(r["size"] for r in rows) == actors == memberships.num_rows
     assert [r["niche"] for r in rows] == list(range(len(rows)))
     assert [r["size"] for r in rows] == sorted((r["size"] for r in rows), reverse=True)
-    assert rows[0]["voices"] and rows[0]["terms"] and rows[0]["tags"].startswith("discussion")
+    # Lists are JSON arrays (not "a, b, c" strings).
+    assert rows[0]["voices"] and rows[0]["terms"] and rows[0]["tags"][0] == "discussion"
+    assert all(isinstance(r[k], list) for r in rows for k in ("voices", "voice_actors", "tags", "terms"))
     assert saved.column("size").to_pylist() == [r["size"] for r in rows]
-    assert run_row["seed"] == 0 and json.loads(run_row["params"])["method"] == "modularity"
+    assert run_row["seed"] == 0 and json.loads(run_row["params"])["method"] == "auto"
     assert summary["niches"] == len(rows) and 0.2 < summary["modularity"] < 0.5
     # Same seed, same niches.
     again = json.loads(run("--db", db, "--json").output)
@@ -69,7 +71,7 @@ def test_members_of_a_niche(db):
     assert {r["niche"] for r in rows} == {"1"}
     assert [int(r["rank"]) for r in rows] == list(range(1, len(rows) + 1))
     assert all(0 <= float(r["participation"]) < 1 for r in rows)
-    top = niches[1]["voice_actors"].split(", ")
+    top = niches[1]["voice_actors"]
     assert [r["actor"] for r in rows[: len(top)]] == top
 
 

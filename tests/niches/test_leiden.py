@@ -12,6 +12,7 @@ from tests.niches.agreement import ari, nmi
 from whuffie.errors import WhuffieError
 from whuffie.graph.build import Graph, build_graph
 from whuffie.niches import default_resolution, detect_niches, modularity, undirected
+from whuffie.niches.leiden import auto_resolution
 
 
 def purity(niches: np.ndarray, groups: np.ndarray) -> float:
@@ -39,9 +40,19 @@ def test_polblogs_two_leanings_recovered(known):
     assert (niches <= 1).sum() >= 1100
 
 
+def test_karate_auto_finds_the_scale_of_the_two_clubs(known):
+    """The default chooses modularity's resolution from the data: 3 niches, not γ = 1's four."""
+    graph, club = known["zachary-karate"]
+    assert auto_resolution(graph, seed=0) == (0.7, 1.0)  # Leiden at 0.7 agrees fully with Infomap
+    niches = detect_niches(graph, seed=0)
+    assert niches.max() + 1 == 3
+    assert nmi(niches, club) == pytest.approx(0.691, abs=1e-3)  # 0.588 at γ = 1
+    assert ari(niches, club) == pytest.approx(0.684, abs=1e-3)  # 0.465 at γ = 1
+
+
 def test_karate_leaders_apart_and_clubs_recovered(known):
     graph, club = known["zachary-karate"]
-    niches = detect_niches(graph, seed=0)
+    niches = detect_niches(graph, method="modularity", seed=0)
     assert niches.max() + 1 == 4  # modularity's classic 4-way split of the club
     assert modularity(graph, niches) == pytest.approx(0.4449, abs=1e-4)  # igraph and leidenalg reach the same
     leader = {a: niches[i] for i, a in enumerate(graph.nodes)}
@@ -53,9 +64,18 @@ def test_karate_leaders_apart_and_clubs_recovered(known):
 
 def test_football_conferences_recovered(known):
     graph, conference = known["football"]
-    niches = detect_niches(graph, seed=0)
+    niches = detect_niches(graph, method="modularity", seed=0)
     assert nmi(niches, conference) >= 0.87  # measured 0.890 (10 niches for 12 conferences)
     assert ari(niches, conference) >= 0.78  # measured 0.807
+    # The default finds the 12 conferences' scale (resolution 2.8): 12 niches.
+    auto = detect_niches(graph, seed=0)
+    assert auto.max() + 1 == 12 and nmi(auto, conference) >= 0.92 and ari(auto, conference) >= 0.89
+
+
+def test_infomap_is_offered(known):
+    graph, club = known["zachary-karate"]
+    modules = detect_niches(graph, method="infomap", seed=0)
+    assert modules.max() + 1 == 3 and nmi(modules, club) == pytest.approx(0.691, abs=1e-3)
 
 
 def test_polbooks_leanings_recovered(known):
@@ -161,7 +181,7 @@ def test_edge_cases():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"method": "infomap"}, "unknown niche method 'infomap'"),
+    ({"method": "louvain"}, "unknown niche method 'louvain'"),
     ({"engine": "spark"}, "unknown niche engine 'spark'"),
     ({"resolution": -1.0}, "resolution must be a number >= 0"),
     ({"method": "cpm", "engine": "networkit"}, "NetworKit has no CPM"),

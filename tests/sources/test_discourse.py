@@ -150,7 +150,7 @@ def test_solved_topic_fixture(store):
     assert store.con.execute("SELECT message_id, actor_id, handle FROM mentions").fetchall() == \
         [(F + "p402", F + "u11", "bob")]
     assert scalar(store, "SELECT url || ' ' || domain FROM links") == \
-        "https://recipes.example.com/loaf recipes.example.com"
+        "https://recipes.example.com/loaf example.com"
     assert sorted(r[0] for r in store.con.execute("SELECT tag FROM tags").fetchall()) == ["baking", "bread"]
     assert scalar(store, f"SELECT likes FROM messages WHERE message_id = '{F}p402'") == 3
     assert scalar(store, f"SELECT name FROM actors WHERE actor_id = '{F}u13'") == "Dee"

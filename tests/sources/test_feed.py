@@ -257,12 +257,13 @@ def test_small_rss_mapping_and_quarantine(store):
                        "I read a post and\nmy about page; also\nagain.")
     assert (row[3].isoformat(), row[4], row[5], row[6]) == ("2021-01-02T08:00:00", 120, 3, "Pat Writer")
     assert store.con.execute("SELECT tag FROM tags ORDER BY 1").fetchall() == [("networks",), ("python",)]
-    # Two links to other.example.net (one with www.), one to the blog's own host (no target).
+    # Two links to other.example.net (one with www.), one to the blog's own host (no target); the
+    # domain is the registered one.
     assert store.con.execute("SELECT url, domain, target_actor_id FROM links WHERE message_id = ? "
                              "ORDER BY url", [first]).fetchall() == [
-        ("https://notes.example.org/about", "notes.example.org", None),
-        ("https://other.example.net/post", "other.example.net", "web:other.example.net"),
-        ("https://www.other.example.net/again", "other.example.net", "web:other.example.net")]
+        ("https://notes.example.org/about", "example.org", None),
+        ("https://other.example.net/post", "example.net", "web:other.example.net"),
+        ("https://www.other.example.net/again", "example.net", "web:other.example.net")]
     # The second item's <link> is another site; its guid is the permalink on the blog's host.
     assert store.con.execute("SELECT url FROM messages WHERE title = 'Linked elsewhere'").fetchall() == [
         ("https://notes.example.org/2021/linked",)]

@@ -221,10 +221,10 @@ def test_link_chains_join_a_post_to_the_earlier_post_it_links_to(store):
         ('feed:d0', 'feed', 'feed:blog-d', '2023-12-01 10:00', 'post', 'https://blog-d.example/old',
          false)""")
     store.con.execute("""
-        INSERT INTO links (message_id, url, domain) VALUES
-        ('feed:a1', 'http://www.blog-b.example/post-1/#comments', 'blog-b.example'),
-        ('feed:c1', 'https://blog-a.example/p/9', 'blog-a.example'),
-        ('feed:d0', 'https://blog-c.example/x', 'blog-c.example')""")
+        INSERT INTO links (message_id, url, domain, normalized_url) VALUES
+        ('feed:a1', 'http://www.blog-b.example/post-1/#comments', 'blog-b.example', 'blog-b.example/post-1'),
+        ('feed:c1', 'https://blog-a.example/p/9', 'blog-a.example', 'blog-a.example/p/9'),
+        ('feed:d0', 'https://blog-c.example/x', 'blog-c.example', 'blog-c.example/x')""")
     cs = cascades(store)
     parents = {r["message_id"]: r["parent_id"] for r in cs.nodes.to_pylist()}
     assert parents["feed:a1"] == "feed:b1" and parents["feed:c1"] == "feed:a1"

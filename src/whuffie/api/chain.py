@@ -106,7 +106,9 @@ def analyze(store: Store, out: str | Path | None = "whuffie-report", *, title: s
     needs_graph = {"influence", "efluentials", "niches", "pyramid", "seeds", "map"}
     needs_text = {"voice", "buzz", "advocates", "cascades"}
     if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
+        from whuffie.api.outputs import report_folder
+
+        report_folder(folder)
     for name, description in STEPS:
         if name not in calls:
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -20,6 +20,7 @@ from whuffie.api.result import OutputResult, Result
 from whuffie.api.runner import as_time, graph_spec, latest
 from whuffie.errors import WhuffieError
 from whuffie.graph.build import GraphSpec
+from whuffie.progress import phase
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -124,6 +125,10 @@ def map(store: Store, out: str | Path = "whuffie-map.html", spec: GraphSpec | No
     from whuffie.report.map import map_data, render_map
 
     spec = graph_spec(spec, **filters)
+    path = Path(out)
+    if not path.parent.is_dir():  # before the work, and never made: a mistyped folder is an error
+        raise WhuffieError(f"cannot write {path}: folder {path.parent} does not exist")
+    phase("influence and niches")
     infl = influence(store, spec, seed=seed)
     graph = attention_graph(store, spec)
     table = infl.to_arrow()
@@ -132,11 +137,10 @@ def map(store: Store, out: str | Path = "whuffie-map.html", spec: GraphSpec | No
     niches = np.asarray(table["niche"].take(order).fill_null(-1).to_numpy(zero_copy_only=False),
                         dtype=np.int64)
     name = Path(str(store.path)).stem
+    phase("layout")
     data = map_data(graph, table, niches=niches, labels=handles(store, graph.nodes), seed=seed,
                     max_nodes=max_nodes, max_edges=max_edges, title=title or f"Whuffie map: {name}")
-    path = Path(out)
-    if not path.parent.is_dir():
-        raise WhuffieError(f"cannot write {path}: folder {path.parent} does not exist")
+    phase("writing the page")
     try:
         path.write_text(render_map(data), encoding="utf-8")
     except OSError as exc:
@@ -150,17 +154,26 @@ def map(store: Store, out: str | Path = "whuffie-map.html", spec: GraphSpec | No
                         inputs={"influence": infl.run_id}, store=store, paths=[path])
 
 
-def export(store: Store, out: str | Path, format: str | None = None, spec: GraphSpec | None = None, *,
-           with_influence: bool = False, **filters: Any) -> OutputResult:
-    """Write the attention graph for Gephi, GraphML tools or dataframes, or the whole store as Parquet.
+def export(store: Store, out: str | Path | BinaryIO, format: str | None = None,
+           spec: GraphSpec | None = None, *, with_influence: bool = False, timeline: bool = False,
+           layout: bool | None = None, seed: int = 0, **filters: Any) -> OutputResult:
+    """Write the attention graph for Gephi, networkx, igraph or dataframes, or the whole store as Parquet.
+
+    Edges carry their weight, the number of interactions behind them, one count per interaction
+    kind present (``reply``, ``mention``...) and their first and last interaction; nodes carry the
+    actor's profile, first and last interaction and the newest influence run's columns. A GEXF is
+    static (every reader takes it) and laid out and coloured like the map; see
+    :mod:`whuffie.report.export`.
 
     Parameters
     ----------
     store : Store
         An open store.
-    out : str or Path
+    out : str, Path or binary file object
         The file (``gexf``, ``graphml``) or folder (``csv``, ``parquet``: ``nodes.*`` and
-        ``edges.*``; ``parquet-store``: one Parquet file per table of the store) to write.
+        ``edges.*``; ``parquet-store``: one Parquet file per table of the store) to write; or a
+        binary stream such as ``sys.stdout.buffer`` for ``gexf``, ``graphml`` and ``csv`` (the
+        edges table only).
     format : str, optional
         ``gexf``, ``graphml``, ``csv``, ``parquet`` or ``parquet-store``; by default from the suffix
         of ``out``.
@@ -169,12 +182,22 @@ def export(store: Store, out: str | Path, format: str | None = None, spec: Graph
     with_influence : bool
         Add influence to the nodes, measuring it on this graph when the store has no influence run
         yet (the newest influence run is always added when there is one).
+    timeline : bool
+        Write a dynamic GEXF for Gephi's timeline (networkx cannot read it); GEXF only.
+    layout : bool, optional
+        Give the GEXF's nodes positions from the map's layout: by default when the graph is small
+        enough to lay out in seconds (see :func:`whuffie.report.export.graph_viz`); ``True`` always,
+        ``False`` never.
+    seed : int
+        Seed of the layout.
 
     Returns
     -------
     OutputResult
-        ``paths``; tables ``nodes`` and ``edges`` as written; ``summary``: ``nodes``, ``edges``,
-        ``dynamic``, ``influence_run``, ``seconds``.
+        ``paths`` (none for a stream); tables ``nodes`` and ``edges`` as written; ``summary``:
+        ``nodes``, ``edges``, ``kinds`` (the per-kind count columns), ``timed`` (interactions have
+        times), ``timeline``, ``positions`` (the nodes were laid out), ``layout_note`` (why not),
+        ``influence_run``, ``influence_computed``, ``seconds``.
 
     Examples
     --------
@@ -183,21 +206,27 @@ def export(store: Store, out: str | Path, format: str | None = None, spec: Graph
     >>> with whuffie.open(":memory:") as store:
     ...     _ = store.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0)]))
     ...     r = store.export(tempfile.mkdtemp(), "csv")
-    >>> [p.name for p in r.paths], r.summary["edges"]
-    (['nodes.csv', 'edges.csv'], 1)
+    >>> [p.name for p in r.paths], r.summary["edges"], r.summary["kinds"]
+    (['nodes.csv', 'edges.csv'], 1, {'mention': 'mention'})
     """
     from whuffie.api.who import attention_graph, influence
     from whuffie.report.export import format_of, graph_export, write_export
 
     started = time.perf_counter()
     if (format or "").lower() == "parquet-store":
-        if spec is not None or filters or with_influence:
-            raise WhuffieError("parquet-store writes every table of the store: graph filters do not apply")
+        if spec is not None or filters or with_influence or timeline:
+            raise WhuffieError("parquet-store writes every table of the store: graph filters, influence "
+                               "and timeline do not apply")
+        if hasattr(out, "write"):
+            raise WhuffieError("parquet-store writes a folder of files, not a stream; give a folder")
         paths = export_store(store, out)
         return OutputResult("export", {"format": "parquet-store"}, {},
                             {"tables": len(paths), "seconds": time.perf_counter() - started},
                             store=store, paths=paths)
     fmt = format_of(out, format)
+    if timeline and fmt != "gexf":
+        raise WhuffieError(f"a timeline is written in GEXF only; {fmt} carries the times in the first and "
+                           "last columns")
     spec = graph_spec(spec, **filters)
     graph = attention_graph(store, spec)
     table, run_id = latest(store, "influence", "influence")
@@ -205,12 +234,18 @@ def export(store: Store, out: str | Path, format: str | None = None, spec: Graph
     if table is None and with_influence:
         infl = influence(store, spec)
         table, run_id, computed = infl.to_arrow(), infl.run_id, True
-    done = graph_export(store.engine, graph, table, run_id)
-    paths = write_export(done, out, fmt)
-    return OutputResult("export", {"format": fmt, "graph": spec.as_dict(), "with_influence": with_influence},
+    # Only the GEXF carries the picture: the other formats need no layout.
+    done = graph_export(store.engine, graph, table, run_id, layout=layout if fmt == "gexf" else False,
+                        seed=seed)
+    paths = write_export(done, out, fmt, timeline=timeline)
+    return OutputResult("export", {"format": fmt, "graph": spec.as_dict(), "with_influence": with_influence,
+                                   "timeline": timeline, "layout": layout, "seed": seed},
                         {"nodes": done.nodes, "edges": done.edges},
-                        {"nodes": graph.n, "edges": graph.m, "dynamic": done.dynamic, "influence_run": run_id,
-                         "influence_computed": computed, "seconds": time.perf_counter() - started},
+                        {"nodes": graph.n, "edges": graph.m, "kinds": done.kinds, "timed": done.timed,
+                         "timeline": timeline and done.timed, "positions": done.positioned,
+                         "layout_note": done.layout_note if fmt == "gexf" else None,
+                         "influence_run": run_id, "influence_computed": computed,
+                         "seconds": time.perf_counter() - started},
                         store=store, paths=paths)
 
 
@@ -242,6 +277,38 @@ def export_store(store: Store, out: str | Path) -> list[Path]:
     return paths
 
 
+def report_folder(out: str | Path) -> Path:
+    """The report's folder, made if missing; an error names what is wrong before any work.
+
+    The folder's parent must exist (a mistyped path is not turned into new folders), and ``out``
+    must not be a file: the report is a folder (``index.html``, ``map.html``, the scripts).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> base = pathlib.Path(tempfile.mkdtemp())
+    >>> report_folder(base / "report").is_dir()
+    True
+    >>> (base / "notes.txt").write_text("mine")
+    4
+    >>> report_folder(base / "notes.txt")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    whuffie.errors.WhuffieError: cannot write the report to .../notes.txt: it is a file; ...
+    """
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise WhuffieError(f"cannot write the report to {path}: it is a file; the report is a folder "
+                           "(give a folder's name)")
+    if not path.parent.is_dir():
+        raise WhuffieError(f"cannot write the report to {path}: folder {path.parent} does not exist")
+    try:
+        path.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise WhuffieError(f"cannot write the report to {path}: {exc.strerror or exc}") from exc
+    return path
+
+
 def report(store: Store, out: str | Path = "whuffie-report", *,
            title: str = "Whuffie report") -> OutputResult:
     """Write the HTML report of the store's newest runs (``index.html`` and its offline assets).
@@ -270,5 +337,5 @@ def report(store: Store, out: str | Path = "whuffie-report", *,
     """
     from whuffie.report.html import write_report
 
-    index, sections = write_report(store, out, title=title)
+    index, sections = write_report(store, report_folder(out), title=title)
     return OutputResult("report", {"title": title}, {}, {"sections": sections}, store=store, paths=[index])

@@ -16,6 +16,7 @@ from whuffie.api.result import CascadesResult, SeedsResult, SpreadResult
 from whuffie.api.runner import graph_spec, latest, message_scope, run, scope_params
 from whuffie.errors import WhuffieError
 from whuffie.graph.build import GraphSpec, build_graph
+from whuffie.progress import phase
 
 if TYPE_CHECKING:
     from whuffie.spread.branching import BranchingModel
@@ -408,6 +409,7 @@ def seeds(store: Store, k: int = 20, spec: GraphSpec | None = None, *, epsilon: 
                                       v=voice_table.select(["message_id", "score"]), m=messages)
             wanted = set(positive["actor_id"].to_pylist())
             candidates = [i for i, a in enumerate(g.nodes.tolist()) if a in wanted]
+        phase("IMM")
         chosen = imm(g, k, epsilon=epsilon, seed=seed, candidates=candidates, model=model)
         tables = {"seed_set": None, "seeds": chosen.to_table()}
         if compare:
@@ -420,6 +422,7 @@ def seeds(store: Store, k: int = 20, spec: GraphSpec | None = None, *, epsilon: 
                 if len(picked):
                     sets[name] = list(picked)
             if g.n <= CELF_LIMIT:
+                phase("CELF")
                 sets["celf"] = celf(g, k, runs=min(runs, 1000), seed=seed, candidates=candidates,
                                     model=model).seeds.tolist()
             tables["seed_comparison"] = compare_seeds(g, k, sets, runs=runs, seed=seed, model=model)

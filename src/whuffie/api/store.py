@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from whuffie.api import chain as _chain
+from whuffie.api import network as _network
 from whuffie.api import outputs as _outputs
 from whuffie.api import spread as _spread
 from whuffie.api import voice as _voice
@@ -59,6 +60,7 @@ class Store(storage.Store):
     spread = _spread.spread
     seeds = _spread.seeds
     # What it shows
+    graph_metrics = _network.graph_metrics
     why = _outputs.why
     map = _outputs.map
     export = _outputs.export

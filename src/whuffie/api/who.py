@@ -110,7 +110,7 @@ def influence(store: Store, spec: GraphSpec | None = None, *, damping: float = 0
         return {"influence": table}, {"actors": graph.n, "edges": graph.m, "audience_exact": exact}
 
     return run(store, "influence", {"graph": spec.as_dict(), **params.as_dict(), "seeds": chosen,
-                                    "niches": {"method": "modularity", "seed": seed}},
+                                    "niches": {"method": "auto", "seed": seed}},
                compute, cls=InfluenceResult, fresh=fresh, seed=seed)
 
 
@@ -233,8 +233,8 @@ def pyramid(store: Store, spec: GraphSpec | None = None, *, window: str = "month
                cls=PyramidResult, fresh=fresh, main="pyramid_counts")
 
 
-def niche_inputs(store: Store, spec: GraphSpec) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """Tags per actor, terms per actor and messages per actor and week, in the graph's scope."""
+def niche_inputs(store: Store, spec: GraphSpec) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+    """Tags, terms, messages per week and links (normalised) per actor, in the graph's scope."""
     from whuffie.niches.profile import term_counts
 
     scope = {"platforms": spec.platforms, "since": spec.since, "until": spec.until}
@@ -250,7 +250,9 @@ def niche_inputs(store: Store, spec: GraphSpec) -> tuple[pa.Table, pa.Table, pa.
     terms = (pa.concat_tables(parts) if parts else
              pa.table({"actor_id": pa.array([], pa.string()), "term": pa.array([], pa.string()),
                        "n": pa.array([], pa.int64())}))
-    return tags, terms, times
+    links = arrowsql.query("SELECT actor_id, domain, normalized_url AS url, count(*) AS n FROM l "
+                           "WHERE actor_id IS NOT NULL GROUP BY ALL", l=store.engine.links(**scope))
+    return tags, terms, times, links
 
 
 def niches(store: Store, spec: GraphSpec | None = None, *, params: NicheParams | None = None,
@@ -293,8 +295,8 @@ def niches(store: Store, spec: GraphSpec | None = None, *, params: NicheParams |
 
     def compute():
         graph = attention_graph(store, spec)
-        tags, terms, times = niche_inputs(store, spec)
-        result = analyse_niches(graph, params, tags=tags, terms=terms, times=times)
+        tags, terms, times, links = niche_inputs(store, spec)
+        result = analyse_niches(graph, params, tags=tags, terms=terms, times=times, links=links)
         return ({"niches": result.niches, "memberships": result.members, "niche_links": result.links,
                  "niche_activity": result.activity, "niche_summary": result.summary_table()},
                 {**result.summary, "edges": graph.m})

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import typer
 
-from whuffie.cli import demo, efluentials, export, influence, ingest, spread, store, voice
+from whuffie.cli import demo, efluentials, export, graph, influence, ingest, spread, store, voice
+from whuffie.cli.common import progress_console
 from whuffie.cli.map import map_command
 from whuffie.cli.niches import niches
 from whuffie.version import __version__
@@ -33,8 +34,11 @@ def _version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or spinners (on stderr); "
+                                                            "results, notes and errors still print."),
 ) -> None:
     """Community intelligence from the real conversations around a brand or community."""
+    progress_console.quiet = quiet
 
 
 app.command()(ingest.ingest)
@@ -45,12 +49,14 @@ app.command()(store.runs)
 app.command()(store.sql)
 app.command()(ingest.formats)
 app.command()(demo.demo)
+app.command()(demo.analyze)
 app.command()(demo.report)
 app.command()(influence.influence)
 app.command()(efluentials.efluentials)
 app.command()(efluentials.pyramid)
 app.command()(export.export)
 app.command()(export.why)
+app.command()(graph.graph)
 app.command("map")(map_command)
 app.command()(niches)
 app.command()(voice.voice)

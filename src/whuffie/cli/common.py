@@ -1,4 +1,4 @@
-"""What every command shares: the store option, error reporting, listing output."""
+"""What every command shares: the store option, error reporting, progress, listing output."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from whuffie.store.store import default_path
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+#: Progress bars and spinners: on stderr, so that a listing piped from stdout stays clean; silenced
+#: by ``whuffie --quiet``.
+progress_console = Console(stderr=True, highlight=False)
 
 DbOption = Annotated[
     Path | None,
@@ -31,9 +34,12 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print a JSON array of flat objects, one per row.")
+    bool, typer.Option("--json", help="Print a JSON array of objects, one per row (lists as arrays).")
 ]
-CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")]
+NlOption = Annotated[
+    bool, typer.Option("--nl", help="Print one JSON object per line (NDJSON), one per row.")
+]
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV with a header row (lists joined by ';').")]
 FreshOption = Annotated[bool, typer.Option(
     "--fresh", help="Compute again even when the store holds a run of the same request on the same data.")]
 
@@ -63,6 +69,33 @@ def open_store(db: Path | None, read_only: bool = False, analysis: bool = False)
     return Store(path, read_only=read_only)
 
 
+@contextmanager
+def working(description: str) -> Iterator[None]:
+    """Show a spinner, the phase the library reports (:mod:`whuffie.progress`) and the time elapsed.
+
+    The display goes to stderr and disappears when the work ends (the command then prints what it
+    found); ``whuffie --quiet`` hides it.
+    """
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from whuffie.progress import reporting
+
+    if not progress_console.is_terminal or progress_console.quiet:
+        yield  # a spinner is for a person watching a terminal; a log or a pipe gets the result only
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.fields[count]}"), TimeElapsedColumn(),
+                  console=progress_console, transient=True) as bars:
+        task = bars.add_task(description, total=None, count="")
+
+        def listen(what: str, done: int | None, total: int | None) -> None:
+            bars.update(task, description=f"{description}: {what}", total=total, completed=done or 0,
+                        count=f"{done:,}/{total:,}" if total else "")
+
+        with reporting(listen):
+            yield
+
+
 def noted(result: Result) -> Result:
     """Print a result's note (e.g. why it could not be saved) on stderr; return the result."""
     if result.note:
@@ -76,17 +109,26 @@ def emit(
     *,
     as_json: bool,
     as_csv: bool,
+    as_nl: bool = False,
     title: str | None = None,
     empty: str = "Nothing to show.",
 ) -> None:
-    """Print a listing as a rich table, a JSON array or CSV."""
-    if as_json and as_csv:
-        raise typer.BadParameter("choose one of --json and --csv")
-    if as_json:
-        sys.stdout.write(to_json([{c: r.get(c) for c in columns} for r in rows]) + "\n")
+    """Print a listing as a rich table, a JSON array, NDJSON or CSV.
+
+    A list value stays a JSON array in JSON and NDJSON; CSV joins it with ``";"`` and the table
+    with ``", "``.
+    """
+    if as_json + as_csv + as_nl > 1:
+        raise typer.BadParameter("choose one of --json, --nl and --csv")
+    if as_json or as_nl:
+        objects = [{c: r.get(c) for c in columns} for r in rows]
+        if as_json:
+            sys.stdout.write(to_json(objects) + "\n")
+        else:
+            sys.stdout.writelines(to_json(o) + "\n" for o in objects)
         return
     if as_csv:
-        write_csv(rows, columns, sys.stdout)
+        write_csv(({c: _joined(r.get(c), ";") for c in columns} for r in rows), columns, sys.stdout)
         return
     if not rows:
         console.print(empty, markup=False)
@@ -98,8 +140,16 @@ def emit(
         table.add_column(c, justify="right" if numeric else "left", overflow="fold",
                          ratio=3 if c in ("actor", "message", "path", "excerpt", "reason") else None)
     for r in rows:
-        table.add_row(*[_cell(r.get(c)) for c in columns])
+        table.add_row(*[_cell(_joined(r.get(c), ", ")) for c in columns])
     console.print(table)
+
+
+def _joined(value: Any, sep: str) -> Any:
+    if isinstance(value, list | tuple):
+        return sep.join("" if v is None else str(v) for v in value)
+    if isinstance(value, Mapping):
+        return sep.join(f"{k} {v}" for k, v in value.items() if v is not None)
+    return value
 
 
 def _cell(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""``whuffie demo`` and ``whuffie report``."""
+"""``whuffie demo``, ``whuffie analyze`` and ``whuffie report``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from whuffie.cli.common import DbOption, console, open_store, reported_errors
+from whuffie.cli.common import DbOption, console, open_store, progress_console, reported_errors, working
 from whuffie.cli.ingest import RichProgress, _summary
 from whuffie.data import sample_files
 from whuffie.errors import WhuffieError
@@ -26,7 +26,10 @@ def demo(
     """Ingest the bundled real sample into a fresh store and write the HTML report."""
     from rich.progress import BarColumn, Progress, TextColumn
 
+    from whuffie.api.outputs import report_folder
+
     with reported_errors():
+        report_folder(out)  # before the work: a wrong --out is said at once
         if db.exists():
             if db != DEMO_DB and not force:
                 raise WhuffieError(f"{db} exists; the demo needs a fresh store (use --force to "
@@ -36,22 +39,45 @@ def demo(
         store = open_store(db)
         try:
             with Progress(TextColumn("{task.description}"), BarColumn(),
-                          TextColumn("{task.fields[records]:,} records"), console=console) as bars:
+                          TextColumn("{task.fields[records]:,} records"), console=progress_console) as bars:
                 report = store.ingest(sample_files(), progress=RichProgress(bars))
             _summary(report, db)
-            index = analyse(store, out, title="Whuffie demo: Constructed Languages Meta")
+            chain = analyse(store, out, title="Whuffie demo: Constructed Languages Meta")
+            index = chain.results["report"].path
         finally:
             store.close()
-        console.print(f"Report: {index.resolve()}", markup=False)
-        console.print(f"Map: {(out / 'map.html').resolve()}", markup=False)
+        console.print(f"Report: {index.resolve()}", markup=False, soft_wrap=True)
+        console.print(f"Map: {(out / 'map.html').resolve()}", markup=False, soft_wrap=True)
         console.print(f"Explore the store: whuffie status --db {db}; whuffie influence --db {db}",
-                      markup=False)
+                      markup=False, soft_wrap=True)
 
 
-def analyse(store, out: Path, title: str) -> Path:
+def analyze(
+    db: DbOption = None,
+    out: OutOption = REPORT_DIR,
+    title: Annotated[str, typer.Option("--title", help="The report's title.")] = "Whuffie report",
+    seeds: Annotated[int, typer.Option("--seeds", min=1, help="How many people to approach.")] = 5,
+) -> None:
+    """Run every analysis the store's data supports, then draw the map and write the report.
+
+    A step the data cannot support (no interactions, no texts) is skipped with the reason. The
+    brand's inbox is not part of it: it needs the brand's accounts (whuffie inbox --brand).
+    """
+    from whuffie.api.outputs import report_folder
+
+    with reported_errors():
+        report_folder(out)  # before the work: a wrong --out is said at once
+        with open_store(db) as store:
+            chain = analyse(store, out, title=title, seeds=seeds)
+        console.print(f"Report: {chain.results['report'].path.resolve()}", markup=False, soft_wrap=True)
+        if "map" in chain.results:
+            console.print(f"Map: {chain.results['map'].path.resolve()}", markup=False, soft_wrap=True)
+
+
+def analyse(store, out: Path, title: str, seeds: int = 5):
     """Run the whole chain (``store.analyze``) with a status line per step; print what each found.
 
-    Returns the report's ``index.html``.
+    Returns the :class:`~whuffie.api.chain.Chain`; raises if the report was not written.
     """
     from contextlib import contextmanager
 
@@ -66,16 +92,16 @@ def analyse(store, out: Path, title: str) -> Path:
                 bar["update"] = progress
                 yield
         else:
-            with console.status(description):
+            with working(description):
                 yield
 
-    chain = store.analyze(out, title=title, step=step,
+    chain = store.analyze(out, title=title, seeds=seeds, step=step,
                           voice_progress=lambda done, total: bar["update"](done, total))
     for line in describe(store, chain):
         console.print(line, markup=False)
     if "report" not in chain.results:
         raise WhuffieError(f"the report was not written: {chain.skipped.get('report', 'no report step')}")
-    return chain.results["report"].path
+    return chain
 
 
 def describe(store, chain) -> list[str]:
@@ -141,6 +167,6 @@ def describe(store, chain) -> list[str]:
 def report(db: DbOption = None, out: OutOption = REPORT_DIR) -> None:
     """Write the HTML report of a store (index.html and its offline assets)."""
     with reported_errors():
-        with open_store(db, read_only=True) as store, console.status("Writing the report"):
+        with open_store(db, read_only=True) as store, working("Writing the report"):
             index = store.report(out).path
-        console.print(f"Report: {index.resolve()}", markup=False)
+        console.print(f"Report: {index.resolve()}", markup=False, soft_wrap=True)

@@ -17,11 +17,13 @@ from whuffie.cli.common import (
     DbOption,
     FreshOption,
     JsonOption,
+    NlOption,
     console,
     emit,
     noted,
     open_store,
     reported_errors,
+    working,
 )
 from whuffie.cli.graphopts import (
     KindsOption,
@@ -60,20 +62,22 @@ def efluentials(
     show_all: Annotated[bool, typer.Option("--all", help="Show every e-fluential.")] = False,
     fresh: FreshOption = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """List the e-fluentials (the top share by PageRank) and who recognises each of them."""
     with reported_errors():
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
         with open_store(db, analysis=True) as store:
-            result = noted(store.efluentials(spec, damping=damping, share=share, recognisers=recognisers,
-                                             fresh=fresh))
+            with working("Finding the e-fluentials"):
+                result = noted(store.efluentials(spec, damping=damping, share=share, recognisers=recognisers,
+                                                 fresh=fresh))
             table, evidence_table = result["efluentials"], result["efluential_recognisers"]
             shown = table.column("actor_id").to_pylist() + (
                 evidence_table.column("recogniser").to_pylist() if evidence else [])
             handles = store.handles(sorted(set(shown)))
         run = result.run_id
-        everything = as_json or as_csv or show_all
+        everything = as_json or as_csv or as_nl or show_all
         if evidence:
             rows = evidence_table.to_pylist()
             rows = [r for r in rows if r["position"] <= recognisers]
@@ -81,13 +85,13 @@ def efluentials(
                 r["actor"] = r.pop("actor_id")
                 r["handle"] = handles.get(r["actor"])
                 r["recogniser_handle"] = handles.get(r["recogniser"])
-                if not (as_json or as_csv):
+                if not (as_json or as_csv or as_nl):
                     r["recogniser_efluential"] = "yes" if r["recogniser_efluential"] else "no"
             if not everything:
                 rows = rows[: top * recognisers]
             emit(rows, ["actor", "handle", "position", "recogniser", "recogniser_handle", "weight",
                         "interactions", "recogniser_rank", "recogniser_efluential"],
-                 as_json=as_json, as_csv=as_csv,
+                 as_json=as_json, as_csv=as_csv, as_nl=as_nl,
                  title=f"Recognisers of the e-fluentials (run {run})")
             return
         rows = table.to_pylist()
@@ -97,13 +101,13 @@ def efluentials(
             r["actor"] = r.pop("actor_id")
             r["handle"] = handles.get(r["actor"])
         columns = ["actor", "handle", *[c for c in table.column_names if c != "actor_id"]]
-        if not (as_json or as_csv):
+        if not (as_json or as_csv or as_nl):
             columns = ["rank", "handle", "actor", "recognisers", "efluential_recognisers",
                        "recognised_share", "pagerank_share"]
-        emit(rows, columns, as_json=as_json, as_csv=as_csv,
+        emit(rows, columns, as_json=as_json, as_csv=as_csv, as_nl=as_nl,
              title=f"E-fluentials (run {run}): the top {share:.0%} of {result.summary['actors']:,} actors "
                    f"by PageRank, {table.num_rows:,} actors")
-        if not (as_json or as_csv):
+        if not (as_json or as_csv or as_nl):
             console.print("recognised_share = share of the attention received that comes from "
                           "e-fluentials; pagerank_share = share of the PageRank that flows from them\n",
                           markup=False)
@@ -141,6 +145,7 @@ def pyramid(
         "--moves", help="List who moved up, down, arrived or left between consecutive windows.")] = False,
     fresh: FreshOption = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """Place members on the influence pyramid (amateur, enthusiast, wannabe, expert) window by window.
@@ -160,7 +165,8 @@ def pyramid(
                                min_activity=min_activity, min_recognition=min_recognition,
                                min_expert_recognition=min_expert_recognition)
         with open_store(db, analysis=True) as store:
-            found = noted(store.pyramid(spec, window=window, params=params, fresh=fresh))
+            with working("Placing members on the pyramid"):
+                found = noted(store.pyramid(spec, window=window, params=params, fresh=fresh))
             handles = store.handles(found["pyramid_moves"].column("actor_id").to_pylist()) if moves else {}
         run = found.run_id
         counts_table, migration, moves_table = (found["pyramid_counts"], found["pyramid_migration"],
@@ -172,14 +178,14 @@ def pyramid(
                      "from": r["from_level"], "to": r["to_level"], "move": r["move"]}
                     for r in moves_table.to_pylist()]
             emit(rows, ["window", "previous", "actor", "handle", "from", "to", "move"],
-                 as_json=as_json, as_csv=as_csv, title=f"Moves on the pyramid (run {run})",
+                 as_json=as_json, as_csv=as_csv, as_nl=as_nl, title=f"Moves on the pyramid (run {run})",
                  empty="No one moved.")
             return
         if matrix:
             rows = [{"window": _day(r["window_start"]), "previous": _day(r["previous_start"]),
                      "from": r["from_level"], "to": r["to_level"], "actors": r["actors"]}
                     for r in migration.to_pylist()]
-            if as_json or as_csv:
+            if as_json or as_csv or as_nl:
                 emit(rows, ["window", "previous", "from", "to", "actors"], as_json=as_json,
                      as_csv=as_csv)
             else:
@@ -193,15 +199,15 @@ def pyramid(
                 for r in counts]
         columns = ["window", "window_end", "previous", "participants", "amateur", "enthusiast",
                    "wannabe", "expert", "new", "left", "up", "down", "wannabe_cut", "expert_cut"]
-        if not (as_json or as_csv):
+        if not (as_json or as_csv or as_nl):
             columns = ["window", "participants", "amateur", "enthusiast", "wannabe", "expert",
                        "new", "left", "up", "down"]
             if window == "month":
                 for r in rows:
                     r["window"] = r["window"][:7]
-        emit(rows, columns, as_json=as_json, as_csv=as_csv,
+        emit(rows, columns, as_json=as_json, as_csv=as_csv, as_nl=as_nl,
              title=f"Influence pyramid by {window} (run {run})")
-        if not (as_json or as_csv) and len(rows) > 1:
+        if not (as_json or as_csv or as_nl) and len(rows) > 1:
             last = _day(counts_table.column("window_start")[-1].as_py())
             matrix_rows = [{"window": _day(r["window_start"]), "previous": _day(r["previous_start"]),
                             "from": r["from_level"], "to": r["to_level"], "actors": r["actors"]}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -19,57 +22,79 @@ from rich.table import Table
 from whuffie.cli.common import (
     DbOption,
     JsonOption,
+    NlOption,
     console,
     emit,
     open_store,
+    progress_console,
     reported_errors,
 )
 from whuffie.errors import SourceError
+from whuffie.sources.base import OptionError
 from whuffie.store.ingest import FileResult, IngestReport
 
 
 class RichProgress:
     """Progress of :func:`whuffie.store.ingest.ingest`: one bar per file for a few files; for
-    many, one bar over all their bytes (a thousand bars would cost more than the import)."""
+    many, one bar over all their bytes (a thousand bars would cost more than the import).
+
+    Bytes are those of the files on disk, against their total size on disk. Small files are
+    committed in groups, after later files started: each event is booked to its own file.
+    """
 
     MANY = 12
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.task = None
         self.overall = None
-        self.done_bytes = 0
         self.files = self.done_files = 0
-        self.records = 0
-        self.size = 0
+        self.current: str | None = None
+        #: Per file: task (one bar per file), size, bytes done, records read.
+        self.tasks: dict[str, TaskID] = {}
+        self.sizes: dict[str, int | None] = {}
+        self.done: dict[str, int] = {}
+        self.read: dict[str, int] = {}
+        self.all_done = self.all_read = 0
 
-    def begin(self, files: int, size: int) -> None:
+    def begin(self, files: int, size: int | None) -> None:
         self.files = files
         if files > self.MANY:
-            self.overall = self.progress.add_task(f"0/{files:,} files", total=size or None, records=0)
+            self.overall = self.progress.add_task(f"0/{files:,} files", total=size, records=0)
 
-    def start(self, path: Path, size: int, fmt: str) -> None:
-        self.size = size
+    def start(self, path: Path, size: int | None, fmt: str) -> None:
+        key = self.current = str(path)
+        self.sizes[key], self.done[key], self.read[key] = size, 0, 0
         if self.overall is None:
-            self.task = self.progress.add_task(f"{path.name} [{fmt}]", total=size or None, records=0)
+            self.tasks[key] = self.progress.add_task(f"{path.name} [{fmt}]", total=size, records=0)
 
     def advance(self, consumed: int, read: int) -> None:
-        if self.overall is None:
-            self.progress.update(self.task, completed=consumed, records=read)
-        else:
-            self.progress.update(self.overall, completed=self.done_bytes + min(consumed, self.size),
-                                 records=self.records + read)
+        if self.current is not None:
+            self._book(self.current, consumed, read)
 
     def finish(self, result: FileResult) -> None:
-        if self.overall is None:
-            self.progress.update(self.task, completed=self.progress.tasks[-1].total or 0,
-                                 records=result.read)
+        key = result.path
+        if key not in self.done:
             return
-        self.done_files += 1
-        self.done_bytes += self.size
-        self.records += result.read
-        self.progress.update(self.overall, description=f"{self.done_files:,}/{self.files:,} files",
-                             completed=self.done_bytes, records=self.records)
+        if self.sizes[key] is None and result.size is not None:  # a stream, now measured
+            self.sizes[key] = result.size
+            if self.overall is None:
+                self.progress.update(self.tasks[key], total=result.size)
+        self._book(key, result.size if result.size is not None else self.done[key], result.read)
+        if self.overall is not None:
+            self.done_files += 1
+            self.progress.update(self.overall,
+                                 description=f"{self.done_files:,}/{self.files:,} files")
+
+    def _book(self, key: str, consumed: int, read: int) -> None:
+        size = self.sizes[key]
+        consumed = min(consumed, size) if size is not None else consumed
+        self.all_done += consumed - self.done[key]
+        self.all_read += read - self.read[key]
+        self.done[key], self.read[key] = consumed, read
+        if self.overall is None:
+            self.progress.update(self.tasks[key], completed=consumed, records=read)
+        else:
+            self.progress.update(self.overall, completed=self.all_done, records=self.all_read)
 
     def skip(self, path: Path, reason: str) -> None:
         pass
@@ -86,17 +111,28 @@ def _parse_options(values: list[str]) -> dict[str, str]:
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files (plain or compressed) and folders.",
-                                                show_default=False)],
-    format: Annotated[str, typer.Option("--format", "-f",
-                                        help="A reader id (see 'whuffie formats') or 'auto'.")] = "auto",
+    paths: Annotated[list[Path], typer.Argument(
+        help="Files (plain or compressed) and folders; '-' reads standard input.",
+        show_default=False)],
+    format: Annotated[str, typer.Option(
+        "--format", "-f",
+        help="A reader id (see 'whuffie formats') or 'auto' (standard input: from its first bytes)."
+    )] = "auto",
     option: Annotated[list[str] | None, typer.Option(
         "--option", "-o", help="Reader option KEY=VALUE (repeatable), e.g. -o platform=higgs.")] = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Abort at the first bad record instead of quarantining it.")] = False,
+    show_skipped: Annotated[bool, typer.Option(
+        "--show-skipped", help="List every file skipped (format not recognised, empty...) and why.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Import exports into the store: idempotent, resumable, bad records quarantined."""
+    if sum(str(p) == "-" for p in paths) > 1:
+        raise typer.BadParameter("standard input ('-') can be read once only", param_hint="PATHS")
+    if any(str(p) == "-" for p in paths) and sys.stdin.isatty():
+        raise typer.BadParameter("'-' reads standard input, which is a terminal here: pipe an export "
+                                 "in (e.g. zstdcat RC_2024-01.zst | whuffie ingest -)", param_hint="PATHS")
     with reported_errors():
         options = _parse_options(option or [])
         store = open_store(db)
@@ -104,20 +140,31 @@ def ingest(
             with Progress(
                 TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                 TransferSpeedColumn(), TextColumn("{task.fields[records]:,} records"),
-                TimeRemainingColumn(), console=console, transient=False,
+                TimeRemainingColumn(), console=progress_console, transient=False,
             ) as bars:
-                report = store.ingest(paths, format=format, options=options, strict=strict,
-                                      progress=RichProgress(bars))
+                try:
+                    report = store.ingest(paths, format=format, options=options, strict=strict,
+                                          progress=RichProgress(bars))
+                except OptionError as exc:
+                    raise typer.BadParameter(str(exc), param_hint="'--option' / '-o'") from None
         finally:
             store.close()
-        _summary(report, store.path)
+        _summary(report, store.path, show_skipped)
 
 
-def _summary(report: IngestReport, db: Path) -> None:
+def _summary(report: IngestReport, db: Path, show_skipped: bool = False) -> None:
+    if show_skipped and report.skipped:
+        listing = Table(title=f"Skipped {len(report.skipped):,} file(s)")
+        listing.add_column("file", overflow="fold")
+        listing.add_column("reason")
+        for path, reason in report.skipped:
+            listing.add_row(escape(path), reason)
+        console.print(listing)
     if not report.files and report.skipped:
         raise SourceError(
-            f"no file in a known format among {len(report.skipped)} file(s); "
-            "pass --format (see 'whuffie formats')"
+            f"no file imported: {len(report.skipped)} skipped ({_reasons(report)}); "
+            + ("" if show_skipped else "--show-skipped lists them; ")
+            + "pass --format to read files in a format not recognised (see 'whuffie formats')"
         )
     table = Table(title=f"Imported into {db}")
     for col in ("file", "format", "read", "stored", "duplicate", "quarantined", "seconds"):
@@ -125,7 +172,7 @@ def _summary(report: IngestReport, db: Path) -> None:
     shown = report.files if len(report.files) <= 20 else sorted(
         report.files, key=lambda f: (-f.quarantined, -f.read))[:15]
     for f in shown:
-        table.add_row(Path(f.path).name, f.format, f"{f.read:,}", f"{f.stored:,}",
+        table.add_row(escape(Path(f.path).name), f.format, f"{f.read:,}", f"{f.stored:,}",
                       f"{f.duplicate:,}", f"{f.quarantined:,}", f"{f.duration_s:.1f}")
     if len(shown) < len(report.files):
         table.add_row(f"... {len(report.files) - len(shown):,} more files", "", "", "", "", "", "")
@@ -135,22 +182,34 @@ def _summary(report: IngestReport, db: Path) -> None:
                       f"{sum(f.duration_s for f in report.files):.1f}", style="bold")
     console.print(table)
     if report.skipped:
-        console.print(f"Skipped {len(report.skipped)} file(s) in no known format or read with "
-                      "their companion (e.g. "
-                      f"{Path(report.skipped[0][0]).name}: {report.skipped[0][1]}).", markup=False)
+        hint = "" if show_skipped else "; --show-skipped lists them"
+        console.print(f"Skipped {len(report.skipped):,} file(s): {_reasons(report)}{hint}.",
+                      markup=False)
     bad = report.total("quarantined")
     if bad:
         console.print(f"{bad:,} record(s) quarantined: see 'whuffie quarantine'.", markup=False)
+    flagged = report.total("flagged")
+    if flagged:
+        console.print(f"{flagged:,} record(s) stored without their implausible time (before 1971 or "
+                      "in the future: placeholders?): see 'whuffie quarantine'.", markup=False)
+    relative = [Path(f.path).name for f in report.files if f.relative_times]
+    if relative:
+        console.print(f"Times are relative (seconds from an arbitrary origin, stored from 1970) in "
+                      f"{len(relative):,} file(s): {', '.join(relative[:3])}"
+                      f"{', ...' if len(relative) > 3 else ''}.", markup=False)
+
+
+def _reasons(report: IngestReport) -> str:
+    return ", ".join(f"{n:,} {reason}" for reason, n in report.skipped_by_reason().items())
 
 
 def formats(
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     markdown: Annotated[bool, typer.Option(
         "--markdown", help="Print the full documentation of every reader as Markdown.")] = False,
 ) -> None:
     """List the readers: their ids, what they read, and their options."""
-    import sys
-
     from whuffie.sources import BROKEN, reader_classes
 
     with reported_errors():

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from whuffie.cli.common import DbOption, console, noted, open_store, reported_errors
+from whuffie.cli.common import DbOption, console, noted, open_store, reported_errors, working
 from whuffie.cli.graphopts import (
     KindsOption,
     MinWeightOption,
@@ -47,7 +47,7 @@ def map_command(
     with reported_errors():
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
         started = time.perf_counter()
-        with open_store(db, analysis=True) as store:
+        with open_store(db, analysis=True) as store, working("Drawing the map"):
             done = noted(store.map(out, spec, seed=seed, max_nodes=max_nodes, max_edges=max_edges,
                                    title=title))
         s = done.summary

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -11,11 +11,13 @@ from whuffie.cli.common import (
     DbOption,
     FreshOption,
     JsonOption,
+    NlOption,
     console,
     emit,
     noted,
     open_store,
     reported_errors,
+    working,
 )
 from whuffie.cli.graphopts import (
     KindsOption,
@@ -28,13 +30,6 @@ from whuffie.cli.graphopts import (
 )
 from whuffie.errors import WhuffieError
 
-if TYPE_CHECKING:
-
-    pass
-
-def _joined(values: list[Any] | None) -> str | None:
-    return None if values is None else ", ".join(str(v) for v in values)
-
 
 def niches(
     db: DbOption = None,
@@ -45,11 +40,14 @@ def niches(
     platform: PlatformOption = None,
     min_weight: MinWeightOption = 0.0,
     method: Annotated[str, typer.Option(
-        "--method", help="modularity (NetworKit Leiden) or cpm (Constant Potts Model, igraph Leiden: "
-                         "no resolution limit, keeps small dense niches apart).")] = "modularity",
+        "--method", help="auto (Leiden at the resolution that agrees best with Infomap's flow of "
+                         "attention, chosen from the data), modularity (Leiden at --resolution, default "
+                         "1), cpm (Constant Potts Model: no resolution limit, keeps small dense niches "
+                         "apart) or infomap (the map equation's modules).")] = "auto",
     resolution: Annotated[float | None, typer.Option(
-        "--resolution", min=0, help="Higher gives more, smaller niches. Default: 1 for modularity, "
-                                    "the graph's weighted density for cpm.", show_default=False)] = None,
+        "--resolution", min=0, help="Higher gives more, smaller niches. Default: chosen from the data "
+                                    "for auto, 1 for modularity, the graph's weighted density for cpm; "
+                                    "infomap has none.", show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same "
                                                      "niches.")] = 0,
     samples: Annotated[int | None, typer.Option(
@@ -65,25 +63,27 @@ def niches(
                                  "the niches.", show_default=False)] = None,
     fresh: FreshOption = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """Find the niches (communities) of the attention graph: who they are, what they say, who bridges them."""
     from whuffie.niches.analysis import NicheParams
 
     with reported_errors():
-        if method not in ("modularity", "cpm"):
-            raise typer.BadParameter(f"{method!r} is not a method; choose modularity or cpm",
+        if method not in ("auto", "modularity", "cpm", "infomap"):
+            raise typer.BadParameter(f"{method!r} is not a method; choose auto, modularity, cpm or infomap",
                                      param_hint="--method")
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
         params = NicheParams(method=method, resolution=resolution, seed=seed, samples=samples,
                              threads=threads)
         with open_store(db, analysis=True) as store:
-            result = noted(store.niches(spec, params=params, fresh=fresh))
+            with working("Finding the niches"):
+                result = noted(store.niches(spec, params=params, fresh=fresh))
             table = result["niches"]
             if members is not None and members >= table.num_rows:
                 raise WhuffieError(f"there is no niche {members}: niches go from 0 (the largest) to "
                                    f"{table.num_rows - 1}")
-            limit = None if (as_json or as_csv) else top
+            limit = None if (as_json or as_csv or as_nl) else top
             if members is None:
                 rows = table.slice(0, limit).to_pylist()
                 handles = store.handles(sorted({a for r in rows for a in r["top_voices"]}))
@@ -91,38 +91,40 @@ def niches(
                 rows = result.evidence(members).slice(0, limit).to_pylist()
                 handles = store.handles([r["actor_id"] for r in rows])
         if members is None:
-            _print_niches(rows, handles, result, as_json, as_csv)
+            _print_niches(rows, handles, result, as_json, as_csv, as_nl)
         else:
             _print_members(rows, handles, members, result.run_id, result.summary["betweenness_exact"],
-                           as_json, as_csv)
+                           as_json, as_csv, as_nl)
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def _print_niches(rows, handles, result, as_json: bool, as_csv: bool) -> None:
-    # A terminal table shows three of each list; --json and --csv give them all.
-    shown = None if (as_json or as_csv) else 3
+def _print_niches(rows, handles, result, as_json: bool, as_csv: bool, as_nl: bool) -> None:
+    # A terminal table shows three of each list; --json, --nl and --csv give them all (as arrays in JSON).
+    shown = None if (as_json or as_csv or as_nl) else 3
     for r in rows:
-        r["voices"] = _joined([handles.get(a) or a for a in r["top_voices"]][:shown])
-        r["voice_actors"] = _joined(r["top_voices"])
-        r["tags"] = _joined(r["top_tags"][:shown] if r["top_tags"] is not None else None)
-        r["terms"] = _joined(r["top_terms"][:shown] if r["top_terms"] is not None else None)
+        r["voices"] = [handles.get(a) or a for a in r["top_voices"]][:shown]
+        r["voice_actors"] = r["top_voices"]
+        for key in ("tags", "terms", "domains", "urls"):
+            values = r.get(f"top_{key}")
+            r[key] = None if values is None else values[:shown]
         r["share"] = r["actor_share"]
         r["attention"] = r["attention_share"]
         for key in ("first_week", "peak_week", "last_week"):
             r[key] = r[key].date().isoformat() if r[key] is not None else None
     s = result.summary
-    if as_json or as_csv:
+    if as_json or as_csv or as_nl:
         emit(rows, ["niche", "size", "share", "attention_share", "internal_weight", "external_weight",
-                    "cohesion", "voices", "voice_actors", "tags", "terms", "messages", "first_week",
-                    "peak_week", "last_week"], as_json=as_json, as_csv=as_csv)
+                    "cohesion", "voices", "voice_actors", "tags", "terms", "domains", "urls", "messages",
+                    "first_week", "peak_week", "last_week"], as_json=as_json, as_csv=as_csv, as_nl=as_nl)
         return
     emit(rows, ["niche", "size", "share", "attention", "voices", "tags", "terms"],
          as_json=False, as_csv=False,
-         title=f"Niches (run {result.run_id}: {s['actors']:,} actors, {s['edges']:,} edges, {s['method']} "
-               f"resolution {s['resolution']:.3g}, modularity {s['modularity']:.3f})")
+         title=f"Niches (run {result.run_id}: {s['actors']:,} actors, {s['edges']:,} edges, {s['method']}"
+               + (f" resolution {s['resolution']:.3g}" if s["resolution"] is not None else "")
+               + f", modularity {s['modularity']:.3f})")
     console.print(
         f"{_plural(s['niches'], 'niche')}. The largest holds {s['largest_share']:.1%} of the actors; the "
         f"largest 10% ({_plural(s['top10_niches'], 'niche')}) hold {s['top10_actor_share']:.1%}. "
@@ -140,18 +142,17 @@ def _print_niches(rows, handles, result, as_json: bool, as_csv: bool) -> None:
 
 
 def _print_members(rows, handles, niche: int, run: int, exact: bool | None, as_json: bool,
-                   as_csv: bool) -> None:
+                   as_csv: bool, as_nl: bool) -> None:
     for r in rows:
         r["actor"] = r.pop("actor_id")
         r["handle"] = handles.get(r["actor"])
-        r["bridges_to"] = _joined(r["bridges_to"])
         r["rank"] = r["niche_rank"]
     columns = ["rank", "handle", "actor", "pagerank", "participation", "betweenness", "bridges_to"]
-    if as_json or as_csv:
+    if as_json or as_csv or as_nl:
         columns = [*columns, "niche", "strength", "outside_weight"]
-    emit(rows, columns, as_json=as_json, as_csv=as_csv,
+    emit(rows, columns, as_json=as_json, as_csv=as_csv, as_nl=as_nl,
          title=f"Members of niche {niche} (run {run}), by PageRank")
-    if not (as_json or as_csv):
+    if not (as_json or as_csv or as_nl):
         console.print("participation: 0 = all attention inside the niche, towards 1 = spread over many "
                       "niches; betweenness: share of shortest paths through the actor"
                       + ("" if exact else " (estimated from sampled sources)" if exact is False

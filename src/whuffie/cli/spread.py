@@ -11,11 +11,13 @@ from whuffie.cli.common import (
     DbOption,
     FreshOption,
     JsonOption,
+    NlOption,
     console,
     emit,
     noted,
     open_store,
     reported_errors,
+    working,
 )
 from whuffie.cli.graphopts import PlatformOption, SinceOption, UntilOption, split_list
 from whuffie.errors import WhuffieError
@@ -69,22 +71,23 @@ def cascades(
     top: TopOption = 20,
     fresh: FreshOption = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """The cascades that really happened (reply, reshare, quote trees; e-mail threads), largest first."""
     with reported_errors():
-        with open_store(db, analysis=True) as store:
+        with open_store(db, analysis=True) as store, working("Rebuilding the cascades"):
             result = noted(store.cascades(platforms=split_list(platform), since=since, until=until,
                                           fresh=fresh))
         rows = [r for r in result.to_arrow().to_pylist() if r["size"] >= min_size]
         rows.sort(key=lambda r: (-r["size"], -r["depth"], r["cascade"]))
-        shown = rows if (as_json or as_csv) else rows[:top]
+        shown = rows if (as_json or as_csv or as_nl) else rows[:top]
         columns = ["cascade", "root", "size", "depth", "breadth", "virality", "valence"]
         if any(r.get("label") for r in rows):
             columns.append("label")
-        if not (as_json or as_csv):
+        if not (as_json or as_csv or as_nl):
             columns += ["messages", "time_to_half_seconds"]
-        emit(shown, columns, as_json=as_json, as_csv=as_csv,
+        emit(shown, columns, as_json=as_json, as_csv=as_csv, as_nl=as_nl,
              title=f"Cascades (run {result.run_id}): {len(rows):,} with at least {min_size} participants",
              empty="No cascade of that size: the store holds no replies, reshares or quotes that form trees.")
 
@@ -103,6 +106,7 @@ def spread(
     top: TopOption = 10,
     fresh: FreshOption = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
 ) -> None:
     """Forecast how far word of mouth travels from given people: expected reach, 5-95%, who is reached."""
     from whuffie.spread.branching import PRESETS
@@ -119,8 +123,9 @@ def spread(
         if not names:
             raise typer.BadParameter("give at least one actor", param_hint="--from")
         with open_store(db, analysis=True) as store:
-            result = noted(store.spread(names, model=model, valence=valence, prob=prob, runs=runs, seed=seed,
-                                        top=top, fresh=fresh))
+            with working("Forecasting the spread"):
+                result = noted(store.spread(names, model=model, valence=valence, prob=prob, runs=runs,
+                                            seed=seed, top=top, fresh=fresh))
             reached = result.to_arrow().to_pylist()
             handles = store.handles([r["actor_id"] for r in reached], names=True)
         out = dict(result.summary)
@@ -174,6 +179,7 @@ def seeds(
     seed: SeedOption = 0,
     fresh: FreshOption = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """Whom to approach so that word of mouth spreads furthest: IMM against the usual heuristics."""
@@ -186,18 +192,19 @@ def seeds(
                 from whuffie.cli.voice import voice_table
 
                 voice_table(store)
-            result = noted(store.seeds(k, epsilon=epsilon, model=model, prob=prob,
-                                       only_positive=only_positive, compare=compare, runs=runs, seed=seed,
-                                       fresh=fresh))
+            with working("Choosing whom to approach"):
+                result = noted(store.seeds(k, epsilon=epsilon, model=model, prob=prob,
+                                           only_positive=only_positive, compare=compare, runs=runs, seed=seed,
+                                           fresh=fresh))
             table = result.to_arrow()
             handles = store.handles(table.column("actor_id").to_pylist(), names=True)
         s = result.summary
         rows = [{"position": r["position"], "actor": r["actor_id"], "handle": handles.get(r["actor_id"]),
                  "method": r["method"]} for r in table.to_pylist()]
-        emit(rows, ["position", "actor", "handle", "method"], as_json=as_json, as_csv=as_csv,
+        emit(rows, ["position", "actor", "handle", "method"], as_json=as_json, as_csv=as_csv, as_nl=as_nl,
              title=f"Whom to approach (run {result.run_id}): the {s['recommended']} set, "
                    f"{s['recommended_mean']:,.1f} people reached on average")
-        if as_json or as_csv:
+        if as_json or as_csv or as_nl:
             return
         comparison = result["seed_comparison"].to_pylist()
         emit([{k: v for k, v in r.items() if k != "seeds"} for r in comparison],

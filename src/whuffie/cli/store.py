@@ -12,6 +12,7 @@ from whuffie.cli.common import (
     CsvOption,
     DbOption,
     JsonOption,
+    NlOption,
     console,
     emit,
     open_store,
@@ -47,7 +48,9 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
         console.print(
             f"Imports: {imp['total']:,} ({imp['complete']:,} complete, {imp['interrupted']:,} "
             f"interrupted or failed); records read {imp['read']:,}, stored {imp['stored']:,}, "
-            f"duplicate {imp['duplicate']:,}; quarantined {st['quarantined']:,}.",
+            f"duplicate {imp['duplicate']:,}; quarantined {st['quarantined']:,}"
+            + (f"; flagged {st['flagged']:,} (stored, see whuffie quarantine)" if st["flagged"] else "")
+            + ".",
             markup=False,
         )
         if st["span"]["first"]:
@@ -58,6 +61,7 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
 def quarantine(
     db: DbOption = None,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
     limit: Annotated[int | None, typer.Option(help="Show at most this many records.")] = None,
 ) -> None:
@@ -65,19 +69,20 @@ def quarantine(
     with reported_errors():
         with open_store(db, read_only=True) as store:
             rows = store.quarantine(limit)
-        emit(rows, ["path", "line", "byte_offset", "format", "reason", "excerpt"],
-             as_json=as_json, as_csv=as_csv, title="Quarantined records",
+        emit(rows, ["path", "line", "byte_offset", "format", "severity", "reason", "excerpt"],
+             as_json=as_json, as_csv=as_csv, as_nl=as_nl, title="Quarantined records",
              empty="No quarantined records.")
 
 
-def imports(db: DbOption = None, as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
+def imports(db: DbOption = None, as_json: JsonOption = False, as_nl: NlOption = False,
+            as_csv: CsvOption = False) -> None:
     """List every import: file, format, status, counts, sha256 and duration."""
     with reported_errors():
         with open_store(db, read_only=True) as store:
             rows = store.imports()
         emit(rows, ["import_id", "path", "format", "status", "read", "stored", "duplicate",
                     "quarantined", "duration_s", "sha256"],
-             as_json=as_json, as_csv=as_csv, title="Imports", empty="No imports yet.")
+             as_json=as_json, as_csv=as_csv, as_nl=as_nl, title="Imports", empty="No imports yet.")
 
 
 def runs(
@@ -86,6 +91,7 @@ def runs(
         "--prune", help="Drop the superseded runs (a newer run has the same analysis and parameters) "
                         "that no kept run read, with their result rows.")] = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """List the saved analysis runs (newest last); --prune drops the superseded ones."""
@@ -99,14 +105,11 @@ def runs(
         for r in rows:
             r["run"] = r.pop("run_id")
             r["main_table"] = r["tables"][0] if r["tables"] else None
-            if not as_json:
-                r["tables"] = ", ".join(r["tables"])
-                r["inputs"] = ", ".join(f"{k} {v}" for k, v in r["inputs"].items() if v is not None)
             r["seconds"] = round(r["duration_s"], 2) if r["duration_s"] is not None else None
         columns = ["run", "analysis", "created_at", "seconds", "rows", "inputs", "superseded_by"]
-        if as_json or as_csv:
+        if as_json or as_csv or as_nl:
             columns += ["main_table", "tables", "engine", "version", "params", "prunable"]
-        emit(rows, columns, as_json=as_json, as_csv=as_csv, title="Runs", empty="No run yet.")
+        emit(rows, columns, as_json=as_json, as_csv=as_csv, as_nl=as_nl, title="Runs", empty="No run yet.")
 
 
 def sql(
@@ -115,6 +118,7 @@ def sql(
     db: DbOption = None,
     nl: Annotated[bool, typer.Option("--nl", help="Print one JSON object per line.")] = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """Run a read-only SQL query on the store (see docs/store.md for the tables) and print the rows."""
@@ -132,4 +136,4 @@ def sql(
             for r in rows:
                 sys.stdout.write(to_json(r) + "\n")
             return
-        emit(rows, columns, as_json=as_json, as_csv=as_csv, title=None, empty="No rows.")
+        emit(rows, columns, as_json=as_json, as_csv=as_csv, as_nl=as_nl, title=None, empty="No rows.")

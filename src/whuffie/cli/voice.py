@@ -20,12 +20,15 @@ from whuffie.cli.common import (
     DbOption,
     FreshOption,
     JsonOption,
+    NlOption,
     console,
     emit,
     err_console,
     noted,
     open_store,
+    progress_console,
     reported_errors,
+    working,
 )
 from whuffie.cli.graphopts import PlatformOption, SinceOption, UntilOption, split_list
 
@@ -75,7 +78,7 @@ def voice_progress() -> Iterator[Callable[[int, int], None]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("Listening"), BarColumn(), MofNCompleteColumn(), TextColumn("messages"),
-                  TimeRemainingColumn(), console=err_console, transient=True) as bars:
+                  TimeRemainingColumn(), console=progress_console, transient=True) as bars:
         task = bars.add_task("voice", total=None)
         yield lambda done, total: bars.update(task, completed=done, total=total)
 
@@ -107,6 +110,7 @@ def voice(
     top: TopOption = 20,
     fresh: FreshOption = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """Language, sentiment (French, English) and concerns of every message; saved as a run."""
@@ -117,15 +121,12 @@ def voice(
                 result = noted(store.voice(params, progress=progress, fresh=fresh))
             run, table = result.run_id, result.to_arrow()
             if per_message:
-                rows = _per_message_rows(store, table, None if (as_json or as_csv) else top)
+                rows = _per_message_rows(store, table, None if (as_json or as_csv or as_nl) else top)
         if per_message:
             columns = ["message", "lang", "sentiment", "score", "concerns"]
-            if as_csv:
-                rows = [{**r, "concerns": ";".join(r["concerns"])} for r in rows]
-            if not (as_json or as_csv):
+            if not (as_json or as_csv or as_nl):
                 columns = [*columns, "text"]
-                rows = [{**r, "concerns": ", ".join(r["concerns"])} for r in rows]
-            emit(rows, columns, as_json=as_json, as_csv=as_csv,
+            emit(rows, columns, as_json=as_json, as_csv=as_csv, as_nl=as_nl,
                  title=f"Voice (run {run}), the first {len(rows):,} messages")
             return
         s = result.summary
@@ -139,9 +140,9 @@ def voice(
                  for k, v in list(s["languages"].items())[:top]]
         rows += [{"what": "concern", "value": k, "messages": v, "share": v / s["messages"]}
                  for k, v in list(s["concerns"].items())[:top]]
-        emit(rows, ["what", "value", "messages", "share"], as_json=as_json, as_csv=as_csv,
+        emit(rows, ["what", "value", "messages", "share"], as_json=as_json, as_csv=as_csv, as_nl=as_nl,
              title=f"Voice (run {run}): {s['messages']:,} messages")
-        if not (as_json or as_csv):
+        if not (as_json or as_csv or as_nl):
             if s["unread"]:
                 langs = ", ".join(f"{k} {v:,}" for k, v in list(s["unread_languages"].items())[:5])
                 console.print(f"{s['unread']:,} messages are in languages the '{params.analyzer}' analyzer "
@@ -159,7 +160,7 @@ def _per_message_rows(store: Store, table: pa.Table, limit: int | None) -> list[
         texts = {r["message_id"]: r["text"] if r["text"] is not None else r["title"]
                  for r in found.to_pylist()}
     return [{"message": r["message_id"], "lang": r["lang"], "sentiment": r["sentiment"],
-             "score": round(float(r["score"]), 4),
+             "score": None if r["score"] is None else round(float(r["score"]), 4),
              "concerns": list(r["concerns"] or []),
              "text": (texts.get(r["message_id"]) or "")[:120]} for r in rows]
 
@@ -173,6 +174,7 @@ def concerns(
     extra: ConcernsOption = None,
     fresh: FreshOption = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """The concerns people raise (environment, workers, health, price, service...), most voiced first.
@@ -185,23 +187,24 @@ def concerns(
     with reported_errors():
         lex = ConcernLexicon.load(extra=[str(p) for p in extra or ()])
         if lexicon:
-            if not (as_json or as_csv):
+            if not (as_json or as_csv or as_nl):
                 # YAML: the starting point of a user's own lexicon (whuffie concerns --lexicon > mine.yaml).
                 typer.echo(lex.dump(), nl=False)
                 return
             data = lex.to_dict()["concerns"]
             rows = [{"concern": cid, **{f"label_{k}": v for k, v in entry["label"].items()},
-                     **{f"terms_{k}": ";".join(v) if as_csv else v for k, v in entry["terms"].items()}}
+                     **{f"terms_{k}": v for k, v in entry["terms"].items()}}
                     for cid, entry in data.items()]
-            emit(rows, list(rows[0]) if rows else ["concern"], as_json=as_json, as_csv=as_csv)
+            emit(rows, list(rows[0]) if rows else ["concern"], as_json=as_json, as_csv=as_csv, as_nl=as_nl)
             return
         with open_store(db, analysis=True) as store:
             voice_table(store)
-            rows = noted(store.concerns(extra=[str(p) for p in extra or ()], examples=examples,
-                                        fresh=fresh)).to_arrow().to_pylist()
+            with working("Counting the concerns"):
+                rows = noted(store.concerns(extra=[str(p) for p in extra or ()], examples=examples,
+                                            fresh=fresh)).to_arrow().to_pylist()
         emit(rows, ["concern", "label", "messages", "share", "negative", "mean_score", "authors",
                     "example", "excerpt"][: None if examples else 7],
-             as_json=as_json, as_csv=as_csv, title="Concerns raised",
+             as_json=as_json, as_csv=as_csv, as_nl=as_nl, title="Concerns raised",
              empty="No message raises a concern of the lexicon.")
 
 
@@ -220,6 +223,7 @@ def buzz(
     top: TopOption = 20,
     fresh: FreshOption = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """What is rising now: bursts of tags, terms, concerns or niches against their own baseline."""
@@ -231,11 +235,12 @@ def buzz(
         with open_store(db, analysis=True) as store:
             if dimension == "concern":
                 voice_table(store)
-            result = noted(store.buzz(dimension, period, baseline=baseline, threshold=threshold,
-                                      min_count=min_count, recent=recent, fresh=fresh))
+            with working("Looking for bursts"):
+                result = noted(store.buzz(dimension, period, baseline=baseline, threshold=threshold,
+                                          min_count=min_count, recent=recent, fresh=fresh))
             run = result.run_id
             table = result["buzz_episodes"] if show_all else result["buzz_rising"]
-            rows = table.to_pylist()[: None if (as_json or as_csv) else top]
+            rows = table.to_pylist()[: None if (as_json or as_csv or as_nl) else top]
             if examples and not as_csv:
                 for r in rows:
                     msgs = result.evidence(r["burst_id"]).slice(0, examples).to_pylist()
@@ -245,14 +250,14 @@ def buzz(
         columns = list(table.column_names)
         if examples and not as_csv:
             columns += ["example"] if not as_json else ["messages", "example"]
-        if not (as_json or as_csv):
+        if not (as_json or as_csv or as_nl):
             fmt = "%Y-%m-%d %H:00" if period == "hour" else "%Y-%m-%d"
             for r in rows:
                 for c in ("start", "end"):
                     r[c] = r[c].strftime(fmt) if r.get(c) else None
             shown = ("key", "start", "end", "count", "expected", "z", "example")
             columns = [c for c in shown if c in columns]
-        emit(rows, columns, as_json=as_json, as_csv=as_csv,
+        emit(rows, columns, as_json=as_json, as_csv=as_csv, as_nl=as_nl,
              title=f"{'Bursts' if show_all else 'Rising now'} by {dimension} (per {period}, run {run})",
              empty="No burst in this store at these settings." if show_all else
              "Nothing is rising: no burst in the last period (see --all for earlier bursts).")
@@ -269,6 +274,7 @@ def inbox(
     top: TopOption = 20,
     fresh: FreshOption = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """The brand's inbox: response rate and time, who is still waiting, posts that fell flat."""
@@ -278,11 +284,12 @@ def inbox(
     with reported_errors():
         with open_store(db, analysis=True) as store:
             voice_table(store)
-            result = noted(store.inbox(split_list(brand) or (), since=since, until=until, fresh=fresh))
+            with working("Reading the inbox"):
+                result = noted(store.inbox(split_list(brand) or (), since=since, until=until, fresh=fresh))
             brands = result.params["brands"]
             table = {"unanswered": result.unanswered, "inbound": result["inbox_inbound"],
                      "outbound": result["inbox_outbound"], "silent": result.silent}[view]
-            rows = table.to_pylist()[: None if (as_json or as_csv) else top]
+            rows = table.to_pylist()[: None if (as_json or as_csv or as_nl) else top]
             _add_text(store, rows)
         for r in rows:
             r["message"] = r.pop("message_id")
@@ -291,13 +298,14 @@ def inbox(
         columns = ["message", *[c for c in table.column_names if c not in ("message_id", "actor_id")]]
         if "actor_id" in table.column_names:
             columns.insert(1, "actor")
-        if not (as_json or as_csv):
+        if not (as_json or as_csv or as_nl):
             columns = [c for c in columns if c in ("message", "actor", "created_at", "via", "sentiment",
                                                    "response_seconds", "priority", "replies", "reshares",
                                                    "likes", "conversation_rate")] + ["text"]
-        emit(rows, columns + (["text"] if (as_json or as_csv) else []), as_json=as_json, as_csv=as_csv,
+        emit(rows, columns + (["text"] if (as_json or as_csv or as_nl) else []),
+             as_json=as_json, as_csv=as_csv, as_nl=as_nl,
              title=f"{view.capitalize()} ({', '.join(brands)})", empty=f"No {view} message.")
-        if not (as_json or as_csv):
+        if not (as_json or as_csv or as_nl):
             s = result.summary
             console.print(_inbox_line(s), markup=False)
 
@@ -339,6 +347,7 @@ def advocates(
     top: TopOption = 20,
     fresh: FreshOption = False,
     as_json: JsonOption = False,
+    as_nl: NlOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """Advocates and detractors by influence and reach: the negative voices that carry furthest first."""
@@ -347,22 +356,21 @@ def advocates(
     with reported_errors():
         with open_store(db, analysis=True) as store:
             voice_table(store)
-            table = noted(store.advocates(brands=split_list(brand), topic=split_list(topic),
-                                          min_messages=min_messages, fresh=fresh)).to_arrow()
+            with working("Finding advocates and detractors"):
+                table = noted(store.advocates(brands=split_list(brand), topic=split_list(topic),
+                                              min_messages=min_messages, fresh=fresh)).to_arrow()
         rows = table.to_pylist()
         if side != "both":
             rows = [r for r in rows if r["stance"] == side[:-1]]
         else:
             rows = [r for r in rows if r["stance"] in ("advocate", "detractor")]
-        rows = rows[: None if (as_json or as_csv) else top]
+        rows = rows[: None if (as_json or as_csv or as_nl) else top]
         for r in rows:
             r["actor"] = r.pop("actor_id")
             r["evidence"] = list(r.get("evidence") or [])
-            if as_csv or not as_json:
-                r["evidence"] = ";".join(r["evidence"])
         columns = ["actor", *[c for c in table.column_names if c != "actor_id"]]
-        if not (as_json or as_csv):
+        if not (as_json or as_csv or as_nl):
             columns = [c for c in columns if c in ("actor", "handle", "stance", "messages", "mean_score",
                                                    "consistency", "reach", "weight")]
-        emit(rows, columns, as_json=as_json, as_csv=as_csv, title="Detractors and advocates",
+        emit(rows, columns, as_json=as_json, as_csv=as_csv, as_nl=as_nl, title="Detractors and advocates",
              empty="No actor is consistently positive or negative here.")

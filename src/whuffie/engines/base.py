@@ -136,6 +136,15 @@ class Engine(Protocol):
              until: datetime | None = None) -> pa.Table:
         """Hashtags of the real messages: ``message_id``, ``actor_id``, ``created_at``, ``tag``."""
 
+    def links(self, platforms: Sequence[str] | None = None, since: datetime | None = None,
+              until: datetime | None = None) -> pa.Table:
+        """Hyperlinks of the real messages: one row per link of a message.
+
+        Columns ``message_id``, ``actor_id`` (the author), ``created_at``, ``url`` (as written),
+        ``normalized_url`` (the page's canonical address, one for the ways of writing it) and
+        ``domain`` (the registered domain of that address); see :mod:`whuffie.urls`.
+        """
+
     def actors(self, columns: Sequence[str], ids: Sequence[str] | pa.Array | None = None) -> pa.Table:
         """Columns of the actor profiles, all of them or those with the given ids."""
 
@@ -186,5 +195,6 @@ class Engine(Protocol):
         (0..n-1, by message id), ``parent`` (the parent's ``i``, -1 for none), ``message_id``,
         ``actor_id``, ``platform``, ``created_at``, ``is_stub`` and ``label``. The parent is the
         first of ``reshare_of``, ``quote_of``, ``reply_to``, else the earliest earlier message
-        whose page a link of the message points at (see :mod:`whuffie.spread.cascades`).
+        whose page a link of the message points at, pages compared by their normalised address
+        (see :mod:`whuffie.spread.cascades` and :mod:`whuffie.urls`).
         """

@@ -18,6 +18,7 @@ import pyarrow as pa
 from whuffie.engines.base import ACTOR_COLUMNS, INTERACTION_COLUMNS, MESSAGE_COLUMNS, REQUIREMENTS
 from whuffie.errors import EngineError
 from whuffie.store.schema import INTERACTION_KINDS
+from whuffie.urls import normalize_many
 
 if TYPE_CHECKING:
     from whuffie.graph.build import GraphSpec
@@ -196,9 +197,12 @@ class EmbeddedEngine:
         where, params = interactions_filter(spec)
         case, case_params = kind_weight_sql(spec)
         return self._arrow(
+            # count: the interactions that weigh in (a kind weighted 0 is not evidence of the edge).
             f"""SELECT source, target, w AS weight, c AS count FROM (
-                    SELECT source, target, sum(weight * {case}) AS w, count(*) AS c
-                      FROM interactions WHERE {where} GROUP BY source, target)
+                    SELECT source, target, sum(weight * k) AS w, count(*) FILTER (WHERE k > 0) AS c
+                      FROM (SELECT source, target, weight, {case} AS k
+                              FROM interactions WHERE {where})
+                     GROUP BY source, target)
                  WHERE w > 0 AND w >= ?""",
             [*case_params, *params, spec.min_weight])
 
@@ -318,6 +322,19 @@ class EmbeddedEngine:
             f"JOIN messages m ON m.message_id = t.message_id WHERE {' AND '.join(where + window)}",
             params + bounds)
 
+    def links(self, platforms: Sequence[str] | None = None, since: datetime | None = None,
+              until: datetime | None = None) -> pa.Table:
+        """See :meth:`whuffie.engines.base.Engine.links`."""
+        where, params = ["NOT m.is_stub"], []
+        if platforms is not None:
+            where.append("m.platform IN (SELECT unnest(?))")
+            params.append(list(platforms))
+        window, bounds = _window("m.created_at", since, until)
+        return self._arrow(
+            f"SELECT m.message_id, m.actor_id, m.created_at, l.url, l.normalized_url, l.domain FROM links l "
+            f"JOIN messages m ON m.message_id = l.message_id WHERE {' AND '.join(where + window)}",
+            params + bounds)
+
     def actors(self, columns: Sequence[str], ids: Sequence[str] | pa.Array | None = None) -> pa.Table:
         """See :meth:`whuffie.engines.base.Engine.actors`."""
         _check(columns, ACTOR_COLUMNS, "actor")
@@ -420,19 +437,26 @@ class EmbeddedEngine:
         if platforms:
             plat_sql = "WHERE platform IN (SELECT unnest(?))"
             params.append(list(platforms))
-        # A page compares without scheme, "www.", trailing slashes and fragment.
-        page = ("regexp_replace(regexp_replace(lower({0}), '^[a-z]+://(www\\.)?', ''), "
-                "'/*(#.*)?$', '')")
-        return self._arrow(f"""
-            WITH pages AS (
-                SELECT message_id, created_at, {page.format("url")} AS page FROM messages
-                 WHERE url IS NOT NULL AND NOT is_stub
-            ),
-            linked AS (
+        # A page compares by its normalised address (whuffie.urls): the store keeps it for links,
+        # and messages' own addresses are normalised here, since only link chains need them. Only
+        # messages older than the newest message that may take a link parent (one with a link and
+        # no reshare, quote or reply) can be such a parent.
+        pages = self._arrow("""
+            SELECT message_id, created_at, url FROM messages
+             WHERE url IS NOT NULL AND NOT is_stub
+               AND created_at < (SELECT max(s.created_at) FROM messages s
+                                  WHERE s.message_id IN (SELECT message_id FROM links)
+                                    AND coalesce(s.reshare_of, s.quote_of, s.reply_to) IS NULL)""")
+        pages = pa.table({"message_id": pages["message_id"], "created_at": pages["created_at"],
+                          "page": normalize_many(pages["url"])[0]})
+        with self._registered(pages=pages) as v:
+            return self._arrow(f"""
+            WITH linked AS (
                 SELECT l.message_id, arg_min(p.message_id, p.created_at) AS parent_id
                   FROM links l JOIN messages s ON s.message_id = l.message_id
-                  JOIN pages p ON p.page = {page.format("l.url")} AND p.message_id <> l.message_id
+                  JOIN {v['pages']} p ON p.page = l.normalized_url AND p.message_id <> l.message_id
                  WHERE p.created_at < s.created_at
+                   AND coalesce(s.reshare_of, s.quote_of, s.reply_to) IS NULL
                  GROUP BY l.message_id
             ),
             m AS (

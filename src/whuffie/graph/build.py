@@ -300,7 +300,7 @@ def build_graph(source: Store | Engine, spec: GraphSpec | None = None, **kwargs:
     Raises
     ------
     WhuffieError
-        When an unknown kind is asked for.
+        When an unknown kind is asked for (in ``kinds`` or ``weights``).
 
     Examples
     --------
@@ -316,12 +316,14 @@ def build_graph(source: Store | Engine, spec: GraphSpec | None = None, **kwargs:
     """
     engine = getattr(source, "engine", source)
     spec = spec if spec is not None else GraphSpec(**kwargs)
-    if spec.kinds is not None:
+    asked = set(spec.kinds or ()) | set(spec.weights or {})
+    if asked:
         known = engine.kinds()
-        unknown = sorted(set(spec.kinds) - known)
+        unknown = sorted(asked - known)
         if unknown:
+            # A misspelled kind in --weights would otherwise weigh nothing, silently.
             raise WhuffieError(
-                f"unknown interaction kind(s) {', '.join(unknown)}; known kinds: "
+                f"unknown interaction kind(s) {', '.join(map(repr, unknown))}; known kinds: "
                 f"{', '.join(sorted(known))}"
             )
     return Graph.from_table(engine.edges(spec), spec)

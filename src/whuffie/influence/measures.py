@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from whuffie.graph.build import Graph
 from whuffie.influence.rank import audience, coreness, hits, pagerank
+from whuffie.progress import phase
 
 #: The columns of the ``influence`` result, in order.
 COLUMNS = (
@@ -100,9 +101,14 @@ def measure_influence(
     """
     params = params or InfluenceParams()
     n = graph.n
+    phase("PageRank")
     pr = pagerank(graph, damping=params.damping, personalization=personalization)
+    phase("HITS")
     hub, auth = hits(graph)
+    phase("audience")
     reach, exact = audience(graph, exact=params.exact_audience)
+    phase("coreness")
+    core = coreness(graph)
     niche = np.full(n, -1, dtype=np.int64) if niches is None else np.asarray(niches, dtype=np.int64)
     niche_rank = rank_within(pr, niche)
     niche_rank_arr = pa.array(np.where(niche >= 0, niche_rank, 0), pa.int64(),
@@ -118,7 +124,7 @@ def measure_influence(
                      else np.asarray(activity, dtype=np.int64)),
         "audience": reach,
         "audience_exact": pa.array([exact] * n, pa.bool_()),
-        "coreness": coreness(graph),
+        "coreness": core,
         "hub": hub,
         "authority": auth,
         "niche": pa.array(niche, pa.int64(), mask=niche < 0),

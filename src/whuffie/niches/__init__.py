@@ -2,9 +2,10 @@
 
 * :mod:`~whuffie.niches.analysis`: :func:`analyse_niches`, all of the below
   in one call (what ``whuffie niches`` runs);
-* :mod:`~whuffie.niches.leiden`: :func:`detect_niches` (Leiden on the
-  undirected attention graph; modularity with NetworKit, CPM with igraph) and
-  :func:`modularity`;
+* :mod:`~whuffie.niches.leiden`: :func:`detect_niches` (by default Leiden's
+  modularity at the resolution where it agrees best with Infomap, see
+  :func:`auto_resolution`; modularity with NetworKit, CPM with igraph, Infomap)
+  and :func:`modularity`;
 * :mod:`~whuffie.niches.profile`: :func:`niche_profiles` (size, attention,
   top voices, tags, distinctive terms, activity), :func:`niche_activity`,
   :func:`term_counts` and :func:`size_distribution` (the long tail);
@@ -18,17 +19,26 @@ every node and Arrow tables; the CLI (``whuffie niches``) reads the store.
 
 from whuffie.niches.analysis import NicheAnalysis, NicheParams, analyse_niches
 from whuffie.niches.bridges import betweenness, bridges, niche_links, participation
-from whuffie.niches.leiden import default_resolution, detect_niches, modularity, undirected
+from whuffie.niches.leiden import (
+    auto_resolution,
+    default_resolution,
+    detect_niches,
+    infomap,
+    modularity,
+    undirected,
+)
 from whuffie.niches.profile import niche_activity, niche_profiles, size_distribution, term_counts
 
 __all__ = [
     "NicheAnalysis",
     "NicheParams",
     "analyse_niches",
+    "auto_resolution",
     "betweenness",
     "bridges",
     "default_resolution",
     "detect_niches",
+    "infomap",
     "modularity",
     "niche_activity",
     "niche_links",

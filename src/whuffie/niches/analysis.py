@@ -17,6 +17,7 @@ from whuffie.graph.build import Graph
 from whuffie.niches.bridges import BETWEENNESS_SAMPLES, betweenness, bridges, niche_links
 from whuffie.niches.leiden import default_resolution, detect_niches, modularity
 from whuffie.niches.profile import niche_activity, niche_profiles, size_distribution
+from whuffie.progress import phase
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,10 @@ class NicheParams:
     Attributes
     ----------
     method : str
-        ``modularity`` or ``cpm`` (see :func:`~whuffie.niches.leiden.detect_niches`).
+        ``auto`` (default), ``modularity``, ``cpm`` or ``infomap`` (see
+        :func:`~whuffie.niches.leiden.detect_niches`).
     resolution : float, optional
-        Leiden resolution; the method's default when ``None``.
+        Leiden resolution; the method's default when ``None`` (``auto`` chooses it from the data).
     seed : int
         Seed of Leiden and of the betweenness sampling.
     samples : int, optional
@@ -41,7 +43,7 @@ class NicheParams:
         more (``None``: every core) is faster on large graphs but not reproducible.
     """
 
-    method: str = "modularity"
+    method: str = "auto"
     resolution: float | None = None
     seed: int = 0
     samples: int | None = None
@@ -96,6 +98,7 @@ def analyse_niches(
     tags: pa.Table | None = None,
     terms: pa.Table | None = None,
     times: pa.Table | None = None,
+    links: pa.Table | None = None,
 ) -> NicheAnalysis:
     """Find the niches of a graph and describe them.
 
@@ -105,8 +108,8 @@ def analyse_niches(
     params : NicheParams, optional
     pagerank : numpy.ndarray, optional
         Influence of every node; computed when not given.
-    tags, terms, times : pyarrow.Table, optional
-        Per-actor tag counts, term counts and message times (see
+    tags, terms, times, links : pyarrow.Table, optional
+        Per-actor tag counts, term counts, message times and links (see
         :func:`~whuffie.niches.profile.niche_profiles`).
 
     Returns
@@ -128,7 +131,7 @@ def analyse_niches(
 
     params = params or NicheParams()
     resolution = (params.resolution if params.resolution is not None
-                  else default_resolution(graph, params.method))
+                  else default_resolution(graph, params.method, seed=params.seed, threads=params.threads))
     membership = detect_niches(graph, params.method, resolution, seed=params.seed,
                                threads=params.threads)
     if pagerank is None:
@@ -136,10 +139,12 @@ def analyse_niches(
     if params.samples == 0:
         between, exact = None, None
     else:
+        phase("betweenness")
         between, exact = betweenness(graph, samples=params.samples or BETWEENNESS_SAMPLES,
                                      seed=params.seed)
+    phase("profiles")
     profiles = niche_profiles(graph, membership, pagerank, tags=tags, terms=terms, times=times,
-                              top=params.top)
+                              top=params.top, links=links)
     per_actor = bridges(graph, membership, between)
     per_actor = per_actor.add_column(2, "niche_rank", pa.array(rank_within(pagerank, membership)))
     per_actor = per_actor.add_column(3, "pagerank", pa.array(np.asarray(pagerank, dtype=np.float64)))
@@ -149,6 +154,6 @@ def analyse_niches(
                                "messages": pa.array([], pa.int64())}))
     sizes = size_distribution(membership)
     sizes.pop("sizes")
-    summary = {"method": params.method, "resolution": float(resolution),
+    summary = {"method": params.method, "resolution": float(resolution) if resolution is not None else None,
                "modularity": modularity(graph, membership), "betweenness_exact": exact, **sizes}
     return NicheAnalysis(membership, profiles, per_actor, niche_links(graph, membership), activity, summary)

@@ -208,8 +208,9 @@ def niche_profiles(
     terms: pa.Table | None = None,
     times: pa.Table | None = None,
     top: int = 5,
+    links: pa.Table | None = None,
 ) -> pa.Table:
-    """One row per niche: size, attention, top voices, top tags, distinctive terms, activity.
+    """One row per niche: size, attention, top voices, tags, distinctive terms, sites, pages, activity.
 
     Parameters
     ----------
@@ -230,7 +231,10 @@ def niche_profiles(
         ``(actor_id, created_at[, n])``: when members wrote (see
         :func:`niche_activity`).
     top : int
-        How many voices, tags and terms to list.
+        How many voices, tags, terms, domains and URLs to list.
+    links : pyarrow.Table, optional
+        ``(actor_id, domain, url, n)``: the (normalised) sites and pages each actor linked to.
+        Top domains and URLs are those the most members link to, then the most linked.
 
     Returns
     -------
@@ -240,7 +244,7 @@ def niche_profiles(
         border, both ways), ``cohesion`` (internal / (internal + external));
         ``attention`` (weight received by members) and ``attention_share`` (of
         all attention); ``top_voices`` (actor ids by PageRank), ``top_tags``,
-        ``top_terms``; ``messages``, ``first_week``, ``peak_week``,
+        ``top_terms``, ``top_domains``, ``top_urls``; ``messages``, ``first_week``, ``peak_week``,
         ``last_week``. Columns whose input was not given are null.
 
     Examples
@@ -293,6 +297,16 @@ def niche_profiles(
     if terms is not None:
         counts = _by_niche(graph, membership, terms, "term")
         columns["top_terms"] = _distinctive_terms(counts, sizes, top)
+    for key, name in (("domain", "top_domains"), ("url", "top_urls")):
+        columns[name] = null_lists
+        if links is not None:
+            counts = _by_niche(graph, membership, links.select(["actor_id", key, "n"]).filter(
+                pc.is_valid(links.column(key))), key)
+            # The pages and sites the most members link to, then the most linked.
+            columns[name] = _top_lists(
+                counts.column("niche").to_numpy(),
+                counts.column("actors").to_numpy().astype(np.float64) * 1e9 + counts.column("n").to_numpy(),
+                counts.column(key).to_numpy(zero_copy_only=False), k, top)
     columns.update(_activity_columns(graph, membership, times, k))
     return pa.table(columns)
 

@@ -1,11 +1,16 @@
-"""The attention graph as files (GEXF 1.3, GraphML, CSV, Parquet).
+"""The attention graph as files (GEXF 1.3, GraphML, CSV, Parquet) that Gephi, networkx and igraph read.
 
 :func:`graph_export` gathers a graph's attributes and :func:`write_export` writes them (the
-library call :meth:`whuffie.Store.export` does both) with node attributes (actor id, label,
-handle, name, platform, first and last
-interaction, and the latest ``influence`` result when there is one) and edge
-attributes (weight, count, the interaction kinds behind the edge with their
-counts such as ``"reply:3 mention:1"``, first and last interaction).
+library call :meth:`whuffie.Store.export` does both). Nodes carry the actor id, label, handle,
+name, platform, first and last interaction, and the latest ``influence`` result when there is
+one; edges carry their weight, the number of interactions behind them, one count per interaction
+kind (``reply``, ``mention``... : the kinds present) and their first and last interaction.
+
+The GEXF is static by default, so that every reader takes it (networkx's reader knows no
+``dateTime`` timeline), with the times as ISO 8601 text; ``timeline=True`` makes it dynamic for
+Gephi's timeline. It carries the map's picture in GEXF's ``viz`` namespace: positions from
+:func:`whuffie.graph.layout.layout` with the niches as groups, the map's colours per niche and
+sizes from PageRank (:mod:`whuffie.report.map`), so Gephi opens it laid out.
 
 Every writer streams: the nodes and edges are Arrow tables (columns, not Python
 objects) and are written in batches, so a graph of millions of edges is never
@@ -25,14 +30,15 @@ Slashdot's 870k edges, and the column-wise writer takes 2 s.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -47,15 +53,33 @@ from whuffie.version import __version__
 if TYPE_CHECKING:
     from whuffie.engines.base import Engine
 
-#: The formats :func:`export_graph` writes.
+#: The formats :func:`write_export` writes.
 EXPORT_FORMATS = ("gexf", "graphml", "csv", "parquet")
+#: The formats that can be written to a stream (stdout): one file, or CSV's edges table alone.
+STREAM_FORMATS = ("gexf", "graphml", "csv")
 
 #: Columns taken from the ``influence`` result into the node attributes.
 INFLUENCE_COLUMNS = ("pagerank", "rank", "recognition", "audience", "coreness", "niche")
 
+#: Graphs laid out by default: at most this many nodes (the map's own limit) ...
+LAYOUT_MAX_NODES = 50_000
+#: ... and at most this many groups (niches, or components when there are more): the layout packs
+#: one disc per group, and packing thousands of discs takes minutes.
+LAYOUT_MAX_GROUPS = 500
+#: Width and height of the laid-out graph in the GEXF, in Gephi's units (node sizes are the map's
+#: pixels, so Gephi's first view looks like the map's).
+VIZ_EXTENT = 1_000.0
+
+#: Edge column names an interaction kind cannot take (the export's own columns, and the columns
+#: Gephi's spreadsheet import treats specially, case-insensitively): such a kind's count column is
+#: ``kind_<kind>``.
+RESERVED_COLUMNS = frozenset({"source", "target", "weight", "count", "first", "last", "timeset", "type",
+                              "id", "label", "kind", "kinds"})
+
 _BATCH = 65_536
 _NAT = np.iinfo(np.int64).min  # numpy's NaT as int64
 _FAR = np.iinfo(np.int64).max
+_ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
 
 
 # -- the tables every format writes ------------------------------------------------------
@@ -76,26 +100,42 @@ class GraphExport:
         :data:`INFLUENCE_COLUMNS`.
     edges : pyarrow.Table
         One row per edge: ``source``, ``target`` (actor ids), ``weight``,
-        ``count``, ``kinds`` (``"reply:3 mention:1"``, most frequent first),
+        ``count``, one int64 count per interaction kind present (see ``kinds``),
         ``first``, ``last``.
     influence_run : int, optional
         The run whose influence result the nodes carry.
+    kinds : dict
+        Interaction kind -> its count column in ``edges``, most frequent kind first.
+    viz : pyarrow.Table, optional
+        One row per node: ``x``, ``y`` (null when the graph was not laid out), ``size`` and
+        ``color`` (``#rrggbb``; null without an influence result), for GEXF's ``viz`` namespace.
+    layout_note : str, optional
+        Why the nodes have no position, when they have none.
     """
 
     graph: Graph
     nodes: pa.Table
     edges: pa.Table
     influence_run: int | None = None
+    kinds: dict[str, str] = field(default_factory=dict)
+    viz: pa.Table | None = None
+    layout_note: str | None = None
 
     @property
-    def dynamic(self) -> bool:
-        """Whether any interaction has a time (then GEXF gets a timeline)."""
+    def timed(self) -> bool:
+        """Whether any interaction has a time (then a GEXF can carry a timeline)."""
         return self.nodes.column("first").null_count < self.nodes.num_rows
+
+    @property
+    def positioned(self) -> bool:
+        """Whether the nodes have positions from the layout."""
+        return self.viz is not None and self.viz.column("x").null_count < self.viz.num_rows
 
 
 def graph_export(engine: Engine, graph: Graph, influence: pa.Table | None = None,
-                 influence_run: int | None = None) -> GraphExport:
-    """Gather the node and edge attributes of ``graph``.
+                 influence_run: int | None = None, *, layout: bool | None = None,
+                 seed: int = 0) -> GraphExport:
+    """Gather the node and edge attributes of ``graph``, and its picture for Gephi.
 
     Parameters
     ----------
@@ -105,9 +145,14 @@ def graph_export(engine: Engine, graph: Graph, influence: pa.Table | None = None
         The graph to export (its ``spec`` selects the interactions behind each edge).
     influence : pyarrow.Table, optional
         An ``influence`` result (``actor_id`` and :data:`INFLUENCE_COLUMNS`);
-        actors it lacks get nulls.
+        actors it lacks get nulls. Its PageRank sizes the nodes and its niches colour them.
     influence_run : int, optional
         The run ``influence`` came from, recorded in the export.
+    layout : bool, optional
+        Lay the graph out (positions for Gephi): ``None`` does when the graph is small enough
+        (:data:`LAYOUT_MAX_NODES`, :data:`LAYOUT_MAX_GROUPS`), ``True`` always, ``False`` never.
+    seed : int
+        Seed of the layout.
 
     Returns
     -------
@@ -118,16 +163,17 @@ def graph_export(engine: Engine, graph: Graph, influence: pa.Table | None = None
     >>> import whuffie
     >>> from whuffie.graph.build import build_graph
     >>> from whuffie.model import Records, Tie
-    >>> from whuffie.store.writer import Batch
     >>> with whuffie.open(":memory:") as store:
-    ...     b = Batch(); b.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0)]))
-    ...     _ = store.con.execute("BEGIN"); _ = b.flush(store.con, None); _ = store.con.execute("COMMIT")
+    ...     _ = store.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0),
+    ...                                 Tie("x:2", "x", "x:a", "x:b", "reply")]))
     ...     ex = graph_export(store.engine, build_graph(store))
-    >>> ex.edges.select(["source", "target", "weight", "kinds"]).to_pylist()
-    [{'source': 'x:a', 'target': 'x:b', 'weight': 2.0, 'kinds': 'mention:1'}]
+    >>> ex.edges.select(["source", "target", "weight", "count", "mention", "reply"]).to_pylist()
+    [{'source': 'x:a', 'target': 'x:b', 'weight': 3.0, 'count': 2, 'mention': 1, 'reply': 1}]
+    >>> ex.kinds, ex.positioned
+    ({'mention': 'mention', 'reply': 'reply'}, True)
     """
     node_ids = pa.array(graph.nodes.tolist(), pa.string())
-    kinds, edge_first, edge_last = _edge_details(engine, graph, node_ids)
+    per_kind, edge_first, edge_last = _edge_details(engine, graph, node_ids)
     node_first = np.full(graph.n, _FAR, dtype=np.int64)
     node_last = np.full(graph.n, _NAT, dtype=np.int64)
     for ends in (graph.src, graph.dst):
@@ -143,16 +189,48 @@ def graph_export(engine: Engine, graph: Graph, influence: pa.Table | None = None
             if name in influence.column_names:
                 columns[name] = influence.column(name).take(row).combine_chunks()
     nodes = pa.table(columns)
+    kinds = kind_columns(per_kind)
     edges = pa.table({
         "source": node_ids.take(pa.array(graph.src)),
         "target": node_ids.take(pa.array(graph.dst)),
         "weight": pa.array(graph.weight, pa.float64()),
         "count": pa.array(graph.count, pa.int64()),
-        "kinds": kinds,
+        **{kinds[kind]: pa.array(counts, pa.int64()) for kind, counts in per_kind.items()},
         "first": _timestamps(edge_first),
         "last": _timestamps(edge_last),
     })
-    return GraphExport(graph, nodes, edges, influence_run)
+    viz, note = graph_viz(graph, _numbers(nodes, "pagerank"), _numbers(nodes, "niche"), layout=layout,
+                          seed=seed)
+    return GraphExport(graph, nodes, edges, influence_run, kinds, viz, note)
+
+
+def kind_columns(kinds: Sequence[str]) -> dict[str, str]:
+    """The edge column of each interaction kind: its own name, unless that name is taken.
+
+    A kind named like one of :data:`RESERVED_COLUMNS`, or like another kind but for its case
+    (Gephi compares column names case-insensitively), gets ``kind_<kind>``.
+
+    Examples
+    --------
+    >>> kind_columns(["reply", "weight", "Reply"])
+    {'reply': 'reply', 'weight': 'kind_weight', 'Reply': 'kind_Reply'}
+    """
+    taken = set(RESERVED_COLUMNS)
+    out = {}
+    for kind in kinds:
+        name = kind if kind.lower() not in taken else f"kind_{kind}"
+        while name.lower() in taken:
+            name = f"kind_{name}"
+        taken.add(name.lower())
+        out[kind] = name
+    return out
+
+
+def _numbers(nodes: pa.Table, name: str) -> np.ndarray | None:
+    """A numeric node column as float64 (NaN for null), ``None`` when the nodes lack it."""
+    if name not in nodes.column_names:
+        return None
+    return nodes.column(name).cast(pa.float64()).fill_null(np.nan).to_numpy()
 
 
 def _timestamps(values: np.ndarray) -> pa.Array:
@@ -175,15 +253,13 @@ def _actor_columns(engine: Engine, node_ids: pa.Array) -> dict[str, pa.Array]:
     return {c: table.column(c).combine_chunks() for c in ("label", "handle", "name", "platform")}
 
 
-def _edge_details(engine: Engine, graph: Graph, node_ids: pa.Array) -> tuple[pa.Array, np.ndarray,
-                                                                              np.ndarray]:
-    """Kinds (``"reply:3 mention:1"``), first and last time (int64 µs, NaT) of every edge."""
+def _edge_details(engine: Engine, graph: Graph,
+                  node_ids: pa.Array) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Interactions of every edge per kind (most frequent kind first, kinds weighted 0 left out, as
+    in the graph's ``count``), and its first and last time (int64 µs, NaT)."""
     per_kind = engine.edge_kinds(graph.spec).rename_columns(
         ["source", "target", "kind", "n", "weight", "first", "last"])
-    ignored = [k for k, w in graph.spec.as_dict()["weights"].items() if w == 0]
-    if ignored:
-        # A kind weighted 0 adds nothing to the edge; listing it would misstate the evidence.
-        per_kind = per_kind.filter(pc.invert(pc.is_in(per_kind["kind"], value_set=pa.array(ignored))))
+    ignored = pa.array([k for k, w in graph.spec.as_dict()["weights"].items() if w == 0], pa.string())
     m, n = graph.m, graph.n
     src = pc.index_in(per_kind.column("source"), value_set=node_ids)
     dst = pc.index_in(per_kind.column("target"), value_set=node_ids)
@@ -195,32 +271,28 @@ def _edge_details(engine: Engine, graph: Graph, node_ids: pa.Array) -> tuple[pa.
     hit = np.flatnonzero(valid & (edge_key[pos] == key)) if m else np.zeros(0, dtype=np.int64)
     pos = pos[hit]
     rows = per_kind.take(pa.array(hit))
+    # A kind weighted 0 adds nothing to the edge; counting it would misstate the evidence.
+    kept = pc.invert(pc.is_in(rows.column("kind"), value_set=ignored)).to_numpy(zero_copy_only=False)
     count = rows.column("n").to_numpy()
+    pos, rows, count = pos[kept], rows.filter(pa.array(kept)), count[kept]
     kind = pc.dictionary_encode(rows.column("kind")).combine_chunks()
-    kind_rank = np.argsort(np.argsort(np.array(kind.dictionary.to_pylist(), dtype=object)))
-    # The kinds of an edge, most frequent first, joined per edge here rather than with DuckDB's
-    # ordered string_agg, which sorts inside every group: on Slashdot (870k edges) that query
-    # alone took 4-6 s, this whole function 1.5-2.5 s.
-    order = np.lexsort((kind_rank[kind.indices.to_numpy()], -count, pos))
-    pos = pos[order]
-    pieces = pc.binary_join_element_wise(rows.column("kind"), rows.column("n").cast(pa.string()),
-                                         ":").take(pa.array(order))
-    starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]]) if len(pos) else np.zeros(0, np.int64)
-    offsets = pa.array(np.r_[starts, len(pos)].astype(np.int32))
-    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, pieces.combine_chunks()), " ")
-    group = np.full(m, -1, dtype=np.int64)
-    group[pos[starts]] = np.arange(len(starts))
-    kinds = joined.take(pa.array(group, mask=group < 0))
+    names = np.array(kind.dictionary.to_pylist(), dtype=object)
+    which = kind.indices.to_numpy()
+    totals = np.bincount(which, weights=count, minlength=len(names))
+    counts = {}
+    for j in np.lexsort((names, -totals)) if len(names) else []:
+        column = np.zeros(m, dtype=np.int64)
+        # One row per (edge, kind): the edge's count of that kind, no sum needed.
+        column[pos[which == j]] = count[which == j]
+        counts[str(names[j])] = column
 
-    first = _micros(rows.column("first"))[order]
-    last = _micros(rows.column("last"))[order]
-    edge_first = np.full(m, _NAT, dtype=np.int64)
+    first = _micros(rows.column("first"))
+    edge_first = np.full(m, _FAR, dtype=np.int64)
+    np.minimum.at(edge_first, pos, np.where(first == _NAT, _FAR, first))
+    edge_first[edge_first == _FAR] = _NAT
     edge_last = np.full(m, _NAT, dtype=np.int64)
-    if len(starts):
-        low = np.minimum.reduceat(np.where(first == _NAT, _FAR, first), starts)
-        edge_first[pos[starts]] = np.where(low == _FAR, _NAT, low)
-        edge_last[pos[starts]] = np.maximum.reduceat(last, starts)
-    return kinds, edge_first, edge_last
+    np.maximum.at(edge_last, pos, _micros(rows.column("last")))
+    return counts, edge_first, edge_last
 
 
 def _micros(column: pa.ChunkedArray) -> np.ndarray:
@@ -229,10 +301,100 @@ def _micros(column: pa.ChunkedArray) -> np.ndarray:
     return values.fill_null(_NAT).to_numpy()
 
 
+# -- the picture: positions, sizes and colours of the map ---------------------------------
+
+
+def graph_viz(graph: Graph, pagerank: np.ndarray | None = None, niche: np.ndarray | None = None, *,
+              layout: bool | None = None, seed: int = 0) -> tuple[pa.Table, str | None]:
+    """Positions, sizes and colours of the nodes as the map draws them, for GEXF's ``viz`` namespace.
+
+    Positions come from :func:`whuffie.graph.layout.layout` with the niches as groups, scaled to
+    :data:`VIZ_EXTENT` around the origin; sizes from PageRank as the map's (square root,
+    :data:`~whuffie.report.map.MIN_SIZE` to :data:`~whuffie.report.map.MAX_SIZE`); colours are the
+    map's: the largest niches get :data:`~whuffie.report.map.PALETTE`, the others grey.
+
+    Parameters
+    ----------
+    graph : Graph
+    pagerank : numpy.ndarray, optional
+        PageRank of every node (NaN when unknown); sizes are null without it.
+    niche : numpy.ndarray, optional
+        Niche of every node (NaN or negative for none); colours are null without it.
+    layout : bool, optional
+        ``None`` lays the graph out when it has at most :data:`LAYOUT_MAX_NODES` nodes and
+        :data:`LAYOUT_MAX_GROUPS` groups (niches, or weakly connected components when there are
+        more), ``True`` always, ``False`` never.
+    seed : int
+        Seed of the layout.
+
+    Returns
+    -------
+    tuple
+        The table (``x``, ``y``, ``size``, ``color``; one row per node) and, when the nodes have
+        no position, why.
+
+    Examples
+    --------
+    >>> g = Graph.from_edges([("a", "b", 1), ("b", "c", 1), ("c", "a", 1), ("d", "e", 1)])
+    >>> viz, note = graph_viz(g, np.array([0.4, 0.4, 0.1, 0.05, 0.05]), np.array([0, 0, 0, 1, 1]))
+    >>> viz.column("color").to_pylist(), viz.column("size").to_pylist()[:3], note
+    (['#4e79a7', '#4e79a7', '#4e79a7', '#f28e2b', '#f28e2b'], [18.0, 18.0, 10.0], None)
+    >>> float(pc.max(viz.column("x")).as_py() - pc.min(viz.column("x")).as_py()) <= VIZ_EXTENT
+    True
+    """
+    from whuffie.graph.layout import layout as lay_out
+    from whuffie.report.map import MAX_SIZE, MIN_SIZE, _legend
+
+    n = graph.n
+    groups = None
+    if niche is not None:
+        groups = np.where(np.isnan(niche), -1, niche).astype(np.int64)
+    if layout is None:
+        note = _too_big_to_lay_out(graph, groups)
+    elif layout:
+        note = None
+    else:
+        note = "no layout asked for"
+    if note is None:
+        xy = lay_out(n, graph.src, graph.dst, graph.weight, groups=groups, seed=seed)
+        if n:
+            xy = xy - (xy.max(axis=0) + xy.min(axis=0)) / 2
+            extent = float(np.abs(xy).max()) * 2
+            xy = np.round(xy * (VIZ_EXTENT / extent if extent > 0 else 1.0), 2)
+        x, y = pa.array(xy[:, 0], pa.float64()), pa.array(xy[:, 1], pa.float64())
+    else:
+        x = y = pa.nulls(n, pa.float64())
+    size = pa.nulls(n, pa.float64())
+    if pagerank is not None:
+        known = np.nan_to_num(np.clip(pagerank, 0, None))
+        top = float(known.max()) if n and known.max() > 0 else 1.0
+        size = pa.array(np.round(MIN_SIZE + (MAX_SIZE - MIN_SIZE) * np.sqrt(known / top), 2))
+    color = pa.nulls(n, pa.string())
+    if groups is not None:
+        # The map's own colour assignment, so a niche has the same colour in the map and in Gephi.
+        legend, entry = _legend(groups, "niche")
+        color = pa.array([legend[i]["color"] for i in entry.tolist()], pa.string())
+    return pa.table({"x": x, "y": y, "size": size, "color": color}), note
+
+
+def _too_big_to_lay_out(graph: Graph, groups: np.ndarray | None) -> str | None:
+    """Why the default leaves the nodes without positions, or ``None`` when it lays them out."""
+    from scipy.sparse.csgraph import connected_components
+
+    if graph.n > LAYOUT_MAX_NODES:
+        return f"{graph.n:,} nodes, more than {LAYOUT_MAX_NODES:,}"
+    components = connected_components(graph.csr(), connection="weak")[0] if graph.n else 0
+    niches = len(np.unique(groups)) if groups is not None else 0
+    if max(components, niches) > LAYOUT_MAX_GROUPS:
+        what = f"{components:,} components" if components >= niches else f"{niches:,} niches"
+        return f"{what}, more than {LAYOUT_MAX_GROUPS:,}"
+    return None
+
+
 # -- the whole export --------------------------------------------------------------------
 
 
-def format_of(out: str | os.PathLike, fmt: str | None = None) -> str:
+def format_of(out: str | os.PathLike | BinaryIO, fmt: str | None = None) -> str:
     """The export format: ``fmt`` when given, else from the suffix of ``out``.
 
     Examples
@@ -245,6 +407,9 @@ def format_of(out: str | os.PathLike, fmt: str | None = None) -> str:
         if fmt not in EXPORT_FORMATS:
             raise WhuffieError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
         return fmt
+    if _is_stream(out):
+        raise WhuffieError(f"cannot tell the export format of a stream; give --format "
+                           f"({', '.join(STREAM_FORMATS)})")
     suffix = Path(out).suffix.lower().lstrip(".")
     if suffix in ("gexf", "graphml"):
         return suffix
@@ -253,44 +418,70 @@ def format_of(out: str | os.PathLike, fmt: str | None = None) -> str:
         f"({', '.join(EXPORT_FORMATS)}; csv and parquet write a folder)")
 
 
-def write_export(export: GraphExport, out: str | os.PathLike, fmt: str | None = None) -> list[Path]:
-    """Write a :class:`GraphExport` to a file (GEXF, GraphML) or a folder (CSV, Parquet).
+def _is_stream(out: Any) -> bool:
+    return hasattr(out, "write")
+
+
+def write_export(export: GraphExport, out: str | os.PathLike | BinaryIO, fmt: str | None = None, *,
+                 timeline: bool = False) -> list[Path]:
+    """Write a :class:`GraphExport` to a file (GEXF, GraphML), a folder (CSV, Parquet) or a stream.
 
     Parameters
     ----------
     export : GraphExport
         What :func:`graph_export` gathered.
-    out : path
+    out : path or binary file object
         The file (``gexf``, ``graphml``) or folder (``csv``, ``parquet``: it
-        gets ``nodes.*`` and ``edges.*``) to write; existing files are replaced.
+        gets ``nodes.*`` and ``edges.*``) to write; existing files are replaced. A binary file
+        object (``sys.stdout.buffer``) takes one of :data:`STREAM_FORMATS`, CSV's edges table only.
     fmt : str, optional
         One of :data:`EXPORT_FORMATS`; by default from the suffix of ``out``.
+    timeline : bool
+        Write a dynamic GEXF (Gephi's timeline; see :func:`write_gexf`).
 
     Returns
     -------
     list of Path
-        The files written.
+        The files written (none for a stream).
 
     Raises
     ------
     WhuffieError
-        When the format is unknown or ``out`` cannot be written.
+        When the format is unknown, does not fit ``out``, or ``out`` cannot be written.
 
     Examples
     --------
-    >>> import tempfile, whuffie
+    >>> import io, tempfile, whuffie
     >>> from whuffie.graph.build import build_graph
     >>> from whuffie.model import Records, Tie
-    >>> from whuffie.store.writer import Batch
     >>> folder = tempfile.mkdtemp()
     >>> with whuffie.open(":memory:") as store:
-    ...     b = Batch(); b.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0)]))
-    ...     _ = store.con.execute("BEGIN"); _ = b.flush(store.con, None); _ = store.con.execute("COMMIT")
-    ...     paths = write_export(graph_export(store.engine, build_graph(store)), folder, "csv")
-    >>> [p.name for p in paths]
+    ...     _ = store.add(Records(ties=[Tie("x:1", "x", "x:a", "x:b", "mention", 2.0)]))
+    ...     export = graph_export(store.engine, build_graph(store))
+    >>> [p.name for p in write_export(export, folder, "csv")]
     ['nodes.csv', 'edges.csv']
+    >>> out = io.BytesIO()
+    >>> write_export(export, out, "csv")
+    []
+    >>> out.getvalue().decode().splitlines()
+    ['Source,Target,Type,Weight,count,mention,first,last,timeset', 'x:a,x:b,Directed,2.0,1,1,,,']
     """
     fmt = format_of(out, fmt)
+    if timeline and fmt != "gexf":
+        raise WhuffieError(f"a timeline is written in GEXF only; {fmt} carries the times in the first and "
+                           "last columns")
+    if _is_stream(out):
+        if fmt not in STREAM_FORMATS:
+            raise WhuffieError(f"{fmt} writes a folder of files, not a stream; give a folder with --out")
+        writer = {"gexf": lambda f: write_gexf(export, f, timeline=timeline),
+                  "graphml": lambda f: write_graphml(export, f),
+                  "csv": lambda f: write_csv_edges(export, f)}[fmt]
+        try:
+            writer(out)
+            out.flush()
+        except BrokenPipeError:  # the reader (head, a closed pager) stopped reading: not an error
+            pass
+        return []
     out = Path(out)
     if fmt in ("csv", "parquet") and out.exists() and not out.is_dir():
         raise WhuffieError(f"{out} is a file; {fmt} exports write nodes.{fmt} and edges.{fmt} into a folder")
@@ -304,7 +495,7 @@ def write_export(export: GraphExport, out: str | os.PathLike, fmt: str | None = 
         if fmt in ("csv", "parquet"):
             out.mkdir(parents=True, exist_ok=True)
             return write_csv_tables(export, out) if fmt == "csv" else write_parquet_tables(export, out)
-        return [write_gexf(export, out) if fmt == "gexf" else write_graphml(export, out)]
+        return [write_gexf(export, out, timeline=timeline) if fmt == "gexf" else write_graphml(export, out)]
     except OSError as exc:
         raise WhuffieError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc
 
@@ -320,6 +511,11 @@ def _replacing(path: Path, binary: bool = False) -> Iterator[Any]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _target(out: str | os.PathLike | BinaryIO):
+    """A binary file to write: the stream given, or ``out`` replaced through a temporary file."""
+    return nullcontext(out) if _is_stream(out) else _replacing(Path(out), binary=True)
 
 
 # -- XML ---------------------------------------------------------------------------------
@@ -351,12 +547,17 @@ def _xml_escaped(column: pa.Array) -> pa.Array:
     return out
 
 
+def _iso(column: pa.Array, zone: bool = True) -> pa.Array:
+    """UTC timestamps as ISO 8601 text to the second, ``Z``-suffixed unless ``zone`` is false."""
+    return pc.strftime(column.cast(pa.timestamp("s"), safe=False), format=_ISO_Z if zone else _ISO_Z[:-1])
+
+
 def _xml_values(column: pa.Array) -> pa.Array:
     """A column as XML-ready text (nulls stay null): escaped strings, shortest round-trip
-    numbers, ``true``/``false``, and times as xsd:dateTime to the second (UTC)."""
+    numbers, ``true``/``false``, and times as ISO 8601 UTC text (``2024-05-01T10:00:00Z``)."""
     kind = column.type
     if pa.types.is_timestamp(kind):
-        return pc.strftime(column.cast(pa.timestamp("s"), safe=False), format="%Y-%m-%dT%H:%M:%S")
+        return _iso(column)
     if pa.types.is_boolean(kind):
         return pc.if_else(column, "true", "false")
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
@@ -365,6 +566,7 @@ def _xml_values(column: pa.Array) -> pa.Array:
 
 
 def _xml_type(dtype: pa.DataType) -> str:
+    """The GEXF and GraphML type of a column; times are text, as neither format has a time type."""
     if pa.types.is_boolean(dtype):
         return "boolean"
     if pa.types.is_integer(dtype):
@@ -415,31 +617,34 @@ def _description(export: GraphExport) -> str:
     return text
 
 
-_NODE_PLAIN = ("actor", "label", "first", "last")
-_EDGE_PLAIN = ("source", "target", "weight", "first", "last")
-
-
-def write_gexf(export: GraphExport, path: str | os.PathLike) -> Path:
-    """Write a GEXF 1.3 file for Gephi.
+def write_gexf(export: GraphExport, out: str | os.PathLike | BinaryIO, *,
+               timeline: bool = False) -> Path | None:
+    """Write a GEXF 1.3 file that Gephi and networkx read, laid out and coloured like the map.
 
     Nodes are identified by actor id and labelled by handle (or name); their
-    other columns are attributes declared in ``<attributes class="node">``.
-    Edges carry their weight in the ``weight`` attribute, and ``count`` and
-    ``kinds`` as declared edge attributes. When interactions have times the
-    graph is ``mode="dynamic"`` with ``timeformat="dateTime"`` (UTC): a node
-    lives from its first to its last interaction and an edge from the first
-    to the last interaction behind it (one interval each: what Gephi's
-    timeline filters on); untimed nodes and edges (edge lists) are always
-    present. Null attribute values are left out.
+    other columns are attributes declared in ``<attributes class="node">``, times as ISO 8601
+    UTC text (``2024-05-01T10:00:00Z``). Edges carry their weight in the ``weight`` attribute,
+    and ``count``, the per-kind counts, ``first`` and ``last`` as declared edge attributes.
+    The ``viz`` of :attr:`GraphExport.viz` (position, size, colour) is written when known.
+    Null attribute values are left out.
+
+    The graph is static, unless ``timeline`` is set and interactions have times: then it is
+    ``mode="dynamic"`` with ``timeformat="dateTime"`` (UTC) and a node lives from its first to
+    its last interaction, an edge from the first to the last interaction behind it (one
+    interval each: what Gephi's timeline filters on); untimed nodes and edges (edge lists) are
+    always present. networkx cannot read such a timeline (its reader knows no ``dateTime``).
 
     Parameters
     ----------
     export : GraphExport
-    path : path
+    out : path or binary file object
+    timeline : bool
+        Write a dynamic graph for Gephi's timeline.
 
     Returns
     -------
-    pathlib.Path
+    pathlib.Path or None
+        The file written; ``None`` for a stream.
 
     Examples
     --------
@@ -449,23 +654,30 @@ def write_gexf(export: GraphExport, path: str | os.PathLike) -> Path:
     >>> nodes = pa.table({"actor": ["x:a", "x:b"], "label": ["a & co", "b"], "first": never,
     ...                   "last": never, "handle": ["a & co", None]})
     >>> edges = pa.table({"source": ["x:a"], "target": ["x:b"], "weight": [0.5], "count": [1],
-    ...                   "kinds": ["vote:1"], "first": never[:1], "last": never[:1]})
-    >>> p = write_gexf(GraphExport(g, nodes, edges), os.path.join(tempfile.mkdtemp(), "g.gexf"))
+    ...                   "vote": [1], "first": never[:1], "last": never[:1]})
+    >>> viz = pa.table({"x": [-500.0, 500.0], "y": [0.0, 0.0], "size": [2.0, 18.0],
+    ...                 "color": ["#4e79a7", None]})
+    >>> p = write_gexf(GraphExport(g, nodes, edges, viz=viz), os.path.join(tempfile.mkdtemp(), "g.gexf"))
     >>> text = p.read_text()
     >>> '<node id="x:a" label="a &amp; co"><attvalues><attvalue for="handle" value="a &amp; co"/>' in text
+    True
+    >>> '<viz:size value="2"/><viz:position x="-500" y="0" z="0"/>' in text
+    True
+    >>> '<viz:color r="78" g="121" b="167"/></node>' in text
     True
     >>> '<edge id="0" source="x:a" target="x:b" weight="0.5"><attvalues><attvalue for="count"' in text
     True
     """
-    path = Path(path)
     nodes, edges, graph = export.nodes, export.edges, export.graph
-    node_attrs = [c for c in nodes.column_names if c not in _NODE_PLAIN]
-    edge_attrs = [c for c in edges.column_names if c not in _EDGE_PLAIN]
+    node_attrs = [c for c in nodes.column_names if c not in ("actor", "label")]
+    edge_attrs = [c for c in edges.column_names if c not in ("source", "target", "weight")]
     ids = _xml_escaped(pa.array(graph.nodes.tolist(), pa.string()))
-    timing = ' mode="dynamic" timeformat="dateTime" timezone="UTC"' if export.dynamic else ' mode="static"'
+    dynamic = timeline and export.timed
+    timing = ' mode="dynamic" timeformat="dateTime" timezone="UTC"' if dynamic else ' mode="static"'
     head = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        '<gexf xmlns="http://gexf.net/1.3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        '<gexf xmlns="http://gexf.net/1.3" xmlns:viz="http://gexf.net/1.3/viz" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         'xsi:schemaLocation="http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd" version="1.3">',
         f'  <meta lastmodifieddate="{datetime.now(UTC).date().isoformat()}">',
         f"    <creator>Whuffie {xml_attr(__version__)}</creator>",
@@ -479,50 +691,69 @@ def write_gexf(export: GraphExport, path: str | os.PathLike) -> Path:
                  f'type="{_xml_type(table.schema.field(c).type)}"/>' for c in names]
         head.append("    </attributes>")
     head.append(f'    <nodes count="{graph.n}">\n')
-    with _replacing(path, binary=True) as f:
+    viz = _viz_elements(export.viz, graph.n)
+    with _target(out) as f:
         f.write("\n".join(head).encode())
         for start, batch in _batches(nodes):
-            _write_lines(f, _gexf_lines("node", batch, node_attrs, [
+            _write_lines(f, _gexf_lines("node", batch, node_attrs, dynamic, [
                 '      <node id="', ids.slice(start, batch.num_rows),
-                '" label="', _xml_values(batch.column("label")), '"']))
+                '" label="', _xml_values(batch.column("label")), '"'], viz.slice(start, batch.num_rows)))
         f.write(f'    </nodes>\n    <edges count="{graph.m}">\n'.encode())
         for start, batch in _batches(edges):
             stop = start + batch.num_rows
-            _write_lines(f, _gexf_lines("edge", batch, edge_attrs, [
+            _write_lines(f, _gexf_lines("edge", batch, edge_attrs, dynamic, [
                 '      <edge id="', pa.array(np.arange(start, stop)).cast(pa.string()),
                 '" source="', ids.take(pa.array(graph.src[start:stop])),
                 '" target="', ids.take(pa.array(graph.dst[start:stop])),
                 '" weight="', _xml_values(batch.column("weight")), '"']))
         f.write(b"    </edges>\n  </graph>\n</gexf>\n")
-    return path
+    return None if _is_stream(out) else Path(out)
 
 
-def _gexf_lines(tag: str, batch: pa.RecordBatch, attrs: Sequence[str], head: list[Any]) -> pa.Array:
-    span = _optional(' start="', _xml_values(batch.column("first")),
-                     '" end="', _xml_values(batch.column("last")), '"')
+def _viz_elements(viz: pa.Table | None, n: int) -> pa.Array:
+    """The ``viz:size``, ``viz:position`` and ``viz:color`` elements of every node ("" when unknown)."""
+    if viz is None:
+        return pa.array([""] * n, pa.string())
+    col = {c: viz.column(c).combine_chunks() for c in viz.column_names}
+    # A handful of distinct colours (the palette): each is spelt out once, then taken per node.
+    colors = pc.dictionary_encode(col["color"])
+    spelt = pa.array([f'<viz:color r="{int(c[1:3], 16)}" g="{int(c[3:5], 16)}" b="{int(c[5:7], 16)}"/>'
+                      for c in colors.dictionary.to_pylist()], pa.string())
+    return _concat(
+        _optional('<viz:size value="', col["size"].cast(pa.string()), '"/>'),
+        _optional('<viz:position x="', col["x"].cast(pa.string()), '" y="', col["y"].cast(pa.string()),
+                  '" z="0"/>'),
+        spelt.take(colors.indices).fill_null(""))
+
+
+def _gexf_lines(tag: str, batch: pa.RecordBatch, attrs: Sequence[str], dynamic: bool, head: list[Any],
+                viz: pa.Array | str = "") -> pa.Array:
+    span = ""
+    if dynamic:
+        span = _optional(' start="', _iso(batch.column("first"), zone=False),
+                         '" end="', _iso(batch.column("last"), zone=False), '"')
     cells = [_optional(f'<attvalue for="{xml_attr(c)}" value="', _xml_values(batch.column(c)), '"/>')
              for c in attrs]
-    return _concat(*head, span, "><attvalues>", *cells, f"</attvalues></{tag}>\n")
+    return _concat(*head, span, "><attvalues>", *cells, "</attvalues>", viz, f"</{tag}>\n")
 
 
-def write_graphml(export: GraphExport, path: str | os.PathLike) -> Path:
+def write_graphml(export: GraphExport, out: str | os.PathLike | BinaryIO) -> Path | None:
     """Write a GraphML file (directed; Gephi, Cytoscape, igraph and NetworkX read it).
 
     Node ids are actor ids; every other node and edge column is a ``<key>``
-    (``label``, ``handle``, ... for nodes, ``weight``, ``count``, ``kinds``,
-    ``first``, ``last`` for edges), times as ISO 8601 UTC strings; a null
-    value is left out.
+    (``label``, ``handle``, ... for nodes, ``weight``, ``count``, the per-kind counts,
+    ``first``, ``last`` for edges), times as ISO 8601 UTC text; a null value is left out.
 
     Parameters
     ----------
     export : GraphExport
-    path : path
+    out : path or binary file object
 
     Returns
     -------
-    pathlib.Path
+    pathlib.Path or None
+        The file written; ``None`` for a stream.
     """
-    path = Path(path)
     nodes, edges, graph = export.nodes, export.edges, export.graph
     node_keys = [c for c in nodes.column_names if c != "actor"]
     edge_keys = [c for c in edges.column_names if c not in ("source", "target")]
@@ -533,11 +764,10 @@ def write_graphml(export: GraphExport, path: str | os.PathLike) -> Path:
             'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
             'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">']
     for cls, table, names in (("node", nodes, node_keys), ("edge", edges, edge_keys)):
-        # Timestamps are written as text: GraphML has no time type.
         head += [f'  <key id="{cls[0]}_{xml_attr(c)}" for="{cls}" attr.name="{xml_attr(c)}" '
                  f'attr.type="{_xml_type(table.schema.field(c).type)}"/>' for c in names]
     head.append('  <graph id="G" edgedefault="directed">\n')
-    with _replacing(path, binary=True) as f:
+    with _target(out) as f:
         f.write("\n".join(head).encode())
         for start, batch in _batches(nodes):
             _write_lines(f, _concat('    <node id="', ids.slice(start, batch.num_rows), '">',
@@ -550,7 +780,7 @@ def write_graphml(export: GraphExport, path: str | os.PathLike) -> Path:
                 '" target="', ids.take(pa.array(graph.dst[start:stop])), '">',
                 *_graphml_cells("e", batch, edge_keys), "</edge>\n"))
         f.write(b"  </graph>\n</graphml>\n")
-    return path
+    return None if _is_stream(out) else Path(out)
 
 
 def _graphml_cells(prefix: str, batch: pa.RecordBatch, keys: Sequence[str]) -> list[pa.Array]:
@@ -561,13 +791,48 @@ def _graphml_cells(prefix: str, batch: pa.RecordBatch, keys: Sequence[str]) -> l
 # -- CSV and Parquet ---------------------------------------------------------------------
 
 
-def write_csv_tables(export: GraphExport, folder: str | os.PathLike) -> list[Path]:
-    """Write ``nodes.csv`` and ``edges.csv`` in Gephi's spreadsheet-import layout.
+def csv_tables(export: GraphExport) -> tuple[pa.Table, pa.Table]:
+    """The nodes and edges tables in Gephi's spreadsheet-import layout, times as ISO 8601 text.
 
-    Nodes start with ``Id,Label`` (Id = actor id), edges with
-    ``Source,Target,Type,Weight``; the other columns follow under their own
-    names, times as ISO 8601 UTC. Text cells are made formula-safe
-    (:func:`whuffie.report.tables.write_csv`).
+    Nodes start with ``Id,Label`` (Id = actor id), edges with ``Source,Target,Type,Weight``; the
+    other columns follow under their own names, times as ``2024-05-01T10:00:00Z``, and both
+    tables end with ``timeset``, the node's or edge's interval in Gephi's notation
+    (``<[2024-05-01T10:00:00Z, 2024-05-03T12:00:00Z]>``; empty when undated), which Gephi's import
+    takes as the timeline.
+
+    Examples
+    --------
+    >>> g = Graph.from_edges([("x:a", "x:b", 1.0)])
+    >>> when = pa.array([datetime(2024, 5, 1, 10), datetime(2024, 5, 3, 12)], pa.timestamp("us"))
+    >>> nodes = pa.table({"actor": ["x:a", "x:b"], "label": ["a", "b"], "first": when, "last": when})
+    >>> edges = pa.table({"source": ["x:a"], "target": ["x:b"], "weight": [1.0], "count": [1],
+    ...                   "first": when[:1], "last": when[1:]})
+    >>> _, e = csv_tables(GraphExport(g, nodes, edges))
+    >>> e.column_names
+    ['Source', 'Target', 'Type', 'Weight', 'count', 'first', 'last', 'timeset']
+    >>> e.column("first")[0].as_py(), e.column("timeset")[0].as_py()
+    ('2024-05-01T10:00:00Z', '<[2024-05-01T10:00:00Z, 2024-05-03T12:00:00Z]>')
+    """
+    tables = []
+    for table, renames, lead in (
+            (export.nodes, {"actor": "Id", "label": "Label"}, ["Id", "Label"]),
+            (export.edges, {"source": "Source", "target": "Target", "weight": "Weight"},
+             ["Source", "Target", "Type", "Weight"])):
+        table = table.rename_columns([renames.get(c, c) for c in table.column_names])
+        if "Source" in table.column_names:
+            table = table.append_column("Type", pa.array(["Directed"] * table.num_rows, pa.string()))
+        timeset = _optional("<[", _iso(table.column("first")), ", ", _iso(table.column("last")), "]>")
+        table = table.append_column("timeset", pc.if_else(pc.equal(timeset, ""), None, timeset))
+        for name in ("first", "last"):
+            table = table.set_column(table.column_names.index(name), name, _iso(table.column(name)))
+        tables.append(table.select([*lead, *[c for c in table.column_names if c not in lead]]))
+    return tables[0], tables[1]
+
+
+def write_csv_tables(export: GraphExport, folder: str | os.PathLike) -> list[Path]:
+    """Write ``nodes.csv`` and ``edges.csv`` in Gephi's spreadsheet-import layout (see :func:`csv_tables`).
+
+    Text cells are made formula-safe (:func:`whuffie.report.tables.write_csv`).
 
     Parameters
     ----------
@@ -580,20 +845,23 @@ def write_csv_tables(export: GraphExport, folder: str | os.PathLike) -> list[Pat
     list of pathlib.Path
     """
     folder = Path(folder)
-    nodes = export.nodes.rename_columns(["Id" if c == "actor" else "Label" if c == "label" else c
-                                         for c in export.nodes.column_names])
-    edges = export.edges.rename_columns([{"source": "Source", "target": "Target", "weight": "Weight"}
-                                         .get(c, c) for c in export.edges.column_names])
-    edges = edges.add_column(2, "Type", pa.array(["Directed"] * edges.num_rows, pa.string()))
-    first = ["Source", "Target", "Type", "Weight"]
-    edges = edges.select([*first, *[c for c in edges.column_names if c not in first]])
     paths = []
-    for name, table in (("nodes.csv", nodes), ("edges.csv", edges)):
+    for name, table in zip(("nodes.csv", "edges.csv"), csv_tables(export), strict=True):
         path = folder / name
         with _replacing(path) as f:
             _write_csv_table(table, f)
         paths.append(path)
     return paths
+
+
+def write_csv_edges(export: GraphExport, out: BinaryIO) -> None:
+    """Write the edges table of :func:`csv_tables` (UTF-8) to a binary stream, e.g. ``sys.stdout.buffer``."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n", write_through=True)
+    try:
+        _write_csv_table(csv_tables(export)[1], text)
+        text.flush()
+    finally:
+        text.detach()  # the stream stays open: it is the caller's
 
 
 def _write_csv_table(table: pa.Table, out: TextIO) -> None:

@@ -32,7 +32,9 @@ class Section:
 
     ``blocks`` is a list of ``(kind, payload)``: ``("text", str)``,
     ``("cards", [(label, value), ...])``, ``("table", {"columns": [...],
-    "rows": [...]})`` or ``("figure", plotly Figure)``.
+    "rows": [...], "fold": n})`` (rows after the ``n``-th folded away; a row's
+    ``"<column>@title"`` is shown on hover, see :func:`actor_cell`),
+    ``("todo", [(what, command), ...])`` or ``("figure", plotly Figure)``.
     """
 
     id: str
@@ -42,6 +44,48 @@ class Section:
 
 #: Functions that build the report's sections, with their place in the report.
 SECTIONS: list[tuple[int, Callable[[Store], Section | None]]] = []
+
+
+def zero_filled(points: list[tuple[datetime, int]], unit: str) -> tuple[list[datetime], list[int]]:
+    """A series of counts per period with every period of its span present (0 when nothing happened).
+
+    A chart that joins the periods it has would draw a line across a silent month as if activity
+    went on; the zeros show the silence. ``unit`` is ``day``, ``week`` (Monday starts) or ``month``.
+
+    Examples
+    --------
+    >>> t, n = zero_filled([(datetime(2024, 1, 1), 3), (datetime(2024, 1, 22), 1)], "week")
+    >>> [d.day for d in t], n
+    ([1, 8, 15, 22], [3, 0, 0, 1])
+    """
+    import numpy as np
+
+    if not points:
+        return [], []
+    given = {np.datetime64(t, "us"): n for t, n in points}
+    lo, hi = min(given), max(given)
+    if unit == "month":
+        months = np.arange(lo.astype("datetime64[M]"), hi.astype("datetime64[M]") + 1)
+        grid = months.astype("datetime64[us]")
+    else:
+        step = np.timedelta64(7 if unit == "week" else 1, "D").astype("timedelta64[us]")
+        grid = np.arange(lo, hi + step, step)
+    return ([t.astype(datetime) for t in grid], [int(given.get(t, 0)) for t in grid])
+
+
+def actor_cell(column: str, actor: str, label: str | None) -> dict[str, str]:
+    """A table cell showing an actor by handle or name, with the actor id on hover.
+
+    Examples
+    --------
+    >>> actor_cell("who", "x:42", "ann")
+    {'who': 'ann', 'who@title': 'x:42'}
+    >>> actor_cell("who", "x:42", None)
+    {'who': 'x:42'}
+    """
+    if not label:
+        return {column: actor}
+    return {column: label, f"{column}@title": actor}
 
 
 def section(order: int) -> Callable[[Callable[[Store], Section | None]], Callable[[Store], Section | None]]:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from whuffie.report.html import Section, section
+from whuffie.report.html import Section, actor_cell, section
 from whuffie.store import results
 from whuffie.store.store import Store
 
 LEVELS = ("amateur", "enthusiast", "wannabe", "expert")
+#: Rows shown before a long list is folded away, and the most a section lists at all.
+FOLD = 10
+SHOWN = 100
 _LEVEL_COLOURS = {"amateur": "#c6dbef", "enthusiast": "#6baed6", "wannabe": "#fd8d3c",
                   "expert": "#08519c"}
 
@@ -29,17 +32,22 @@ def who_matters(store: Store) -> Section | None:
     if efl is None or efl.num_rows == 0:
         return None
     rows = efl.sort_by("rank").to_pylist()
-    handles = store.handles([r["actor_id"] for r in rows[:25]], names=True)
+    shown = rows[:SHOWN]
+    handles = store.handles([r["actor_id"] for r in shown], names=True)
     s = Section("who-matters", "Who matters: the e-fluentials")
     s.blocks.append(("text", (
         f"The {len(rows):,} actors with the highest recursive influence (PageRank on who pays "
         "attention to whom): not the loudest, but those recognised by people who are themselves "
-        "recognised. The explanation says who recognises them.")))
+        "recognised. The explanation says who recognises them; hover a name for the actor's id."
+        + (f" The first {SHOWN} are listed; all of them: whuffie efluentials --csv." if len(rows) > SHOWN
+           else ""))))
     s.blocks.append(("table", {
-        "columns": ["rank", "handle", "actor", "recognisers", "explanation"],
-        "rows": [{"rank": r["rank"], "handle": handles.get(r["actor_id"], ""), "actor": r["actor_id"],
-                  "recognisers": r.get("recognisers"), "explanation": r.get("explanation")}
-                 for r in rows[:25]],
+        "columns": ["rank", "who", "recognisers", "of them e-fluentials", "explanation"],
+        "rows": [{"rank": r["rank"], **actor_cell("who", r["actor_id"], handles.get(r["actor_id"])),
+                  "recognisers": r.get("recognisers"),
+                  "of them e-fluentials": r.get("efluential_recognisers"),
+                  "explanation": r.get("explanation")} for r in shown],
+        "fold": FOLD,
     }))
     return s
 
@@ -100,13 +108,15 @@ def niches(store: Store) -> Section | None:
             ("niches under 5 members", f"{info['small_share']:.0%}"),
         ]))
     s.blocks.append(("table", {
-        "columns": ["niche", "size", "attention", "voices", "tags", "terms"],
+        "fold": FOLD,
+        "columns": ["niche", "size", "attention", "voices", "tags", "terms", "sites"],
         "rows": [{
             "niche": r["niche"], "size": r["size"],
             "attention": f"{r['attention_share']:.0%}",
             "voices": ", ".join(handles.get(v, v) for v in (r.get("top_voices") or [])[:3]),
             "tags": ", ".join((r.get("top_tags") or [])[:4]),
             "terms": ", ".join((r.get("top_terms") or [])[:4]),
+            "sites": ", ".join((r.get("top_domains") or [])[:3]),
         } for r in rows[:20]],
     }))
     sizes = sorted((r["size"] for r in rows), reverse=True)
@@ -121,15 +131,20 @@ def niches(store: Store) -> Section | None:
         s.blocks.append(("figure", fig))
     members = results.find(store, "memberships")
     if members is not None and members.num_rows:
-        # Brokers first (betweenness), then how evenly their attention spreads over niches.
-        best = sorted((m for m in members.to_pylist() if (m.get("participation") or 0) > 0),
+        # Brokers first (betweenness), then how evenly their attention spreads over niches. An actor
+        # no shortest path goes through (betweenness 0: a web page many niches link to, someone who
+        # is only talked about) spreads nothing from one niche to another: not a bridge.
+        rows = members.to_pylist()
+        measured = any(m.get("betweenness") is not None for m in rows)
+        best = sorted((m for m in rows if (m.get("participation") or 0) > 0
+                       and (not measured or (m.get("betweenness") or 0) > 0)),
                       key=lambda m: (-(m.get("betweenness") or 0), -(m["participation"] or 0)))[:10]
         names = store.handles([m["actor_id"] for m in best], names=True)
         s.blocks.append(("text", "The bridges: actors whose attention is spread over several niches "
                                  "(participation coefficient), with their betweenness:"))
         s.blocks.append(("table", {
-            "columns": ["handle", "actor", "niche", "participation", "betweenness"],
-            "rows": [{"handle": names.get(m["actor_id"], ""), "actor": m["actor_id"],
+            "columns": ["who", "niche", "participation", "betweenness"],
+            "rows": [{**actor_cell("who", m["actor_id"], names.get(m["actor_id"])),
                       "niche": m["niche"], "participation": m["participation"],
                       "betweenness": m.get("betweenness")} for m in best],
         }))

@@ -105,11 +105,24 @@ def word_of_mouth(store: Store) -> Section | None:
         run = results.latest_run(store, "seeds")
         info = results.run_info(store, run) if run else {}
         params = {**(info.get("params") or {}), **(info.get("summary") or {})}
-        s.blocks.append(("text", (
-            f"Whom to approach: {params.get('k', '')} seeds chosen by IMM (within 1 - 1/e - epsilon of the "
-            "best, with high probability) against the usual rules of thumb, each set's spread measured by "
-            f"the same Monte-Carlo simulation ({params.get('model', 'ic')}, "
-            f"{params.get('probabilities', '')}).")))
+        chosen = results.find(store, "seed_set")
+        if chosen is not None and chosen.num_rows and "recommended" in params:
+            ids = chosen.column("actor_id").to_pylist()
+            names = store.handles(ids, names=True)
+            s.blocks.append(("text", (
+                f"Whom to approach: {', '.join(names.get(a, a) for a in ids)}, the {params['recommended']} "
+                f"set, which reaches {params['recommended_mean']:,.1f} people on average (IMM's set: "
+                f"{params['imm_mean']:,.1f}), the most of the {params['methods']} sets of "
+                f"{params.get('k', '')} compared by the same Monte-Carlo simulation "
+                f"({params.get('model', 'ic')}, {params.get('probabilities', '')}): IMM's (within "
+                "1 - 1/e - epsilon of the best, with high probability), CELF's on small graphs and the "
+                "usual rules of thumb.")))
+        else:  # a run saved before the recommended set existed
+            s.blocks.append(("text", (
+                f"Whom to approach: {params.get('k', '')} seeds chosen by IMM (within 1 - 1/e - epsilon of "
+                "the best, with high probability) against the usual rules of thumb, each set's spread "
+                f"measured by the same Monte-Carlo simulation ({params.get('model', 'ic')}, "
+                f"{params.get('probabilities', '')}).")))
         rows_c = comparison.to_pylist()
         fig = go.Figure(go.Bar(
             x=[r["method"] for r in rows_c], y=[r["mean"] for r in rows_c], marker_color="#4c78a8",

@@ -36,7 +36,10 @@ def safe_cell(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    """Times in ISO 8601 with their zone: the store's times are UTC, written with ``Z``."""
+    if isinstance(value, datetime):
+        return value.isoformat() + "Z" if value.tzinfo is None else value.isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     return value
 
@@ -59,11 +62,12 @@ def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: Te
 
 
 def to_json(value: Any) -> str:
-    """JSON text with datetimes as ISO 8601 strings.
+    """JSON text with datetimes as ISO 8601 strings (UTC, as the store keeps them).
 
     Examples
     --------
-    >>> to_json([{"a": 1}])
-    '[{"a":1}]'
+    >>> to_json([{"a": 1, "at": datetime(2024, 5, 1, 10)}])
+    '[{"a":1,"at":"2024-05-01T10:00:00Z"}]'
     """
-    return orjson.dumps(value, default=_plain, option=orjson.OPT_NON_STR_KEYS).decode()
+    return orjson.dumps(value, default=_plain,
+                        option=orjson.OPT_NON_STR_KEYS | orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z).decode()

@@ -7,12 +7,14 @@ store holds no voice run.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import plotly.graph_objects as go
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from whuffie import arrowsql
-from whuffie.report.html import Section, section
+from whuffie.report.html import Section, actor_cell, section, zero_filled
 from whuffie.store import results
 from whuffie.store.store import Store
 
@@ -72,9 +74,10 @@ def community_voice(store: Store) -> Section | None:
     ]))
     if info["unread"]:
         unread = ", ".join(f"{k} {v:,}" for k, v in list(info["unread_languages"].items())[:6])
-        s.blocks.append(("text", f"{info['unread']:,} messages are in languages the analyzer does not "
-                                 f"read ({unread}): they have no sentiment rather than a wrong one, and the "
-                                 "shares above are of the other messages."))
+        many = info["unread"] != 1
+        s.blocks.append(("text", f"{info['unread']:,} message{'s are' if many else ' is'} in a language the "
+                                 f"analyzer does not read ({unread}): no sentiment rather than a wrong one; "
+                                 "the shares above are of the other messages."))
     analyzer = voice.column("analyzer_version")[0].as_py() if voice.num_rows else ""
     s.blocks.append(("text", (
         f"Sentiment by the '{voice.column('analyzer')[0].as_py()}' analyzer ({analyzer}); concerns from the "
@@ -83,12 +86,12 @@ def community_voice(store: Store) -> Section | None:
     dated = _times(store, voice)
     period = _period(dated)
     feelings, concerns = _over_time(dated, period)
+    span = [(min(r["t"] for r in feelings), 0), (max(r["t"] for r in feelings), 0)] if feelings else []
     if feelings:
         fig = go.Figure()
         for label in ("negative", "neutral", "positive"):
-            pts = [r for r in feelings if r["sentiment"] == label]
-            fig.add_trace(go.Bar(x=[r["t"] for r in pts], y=[r["n"] for r in pts], name=label,
-                                 marker_color=_SENTIMENT_COLOURS[label]))
+            x, y = zero_filled(span + [(r["t"], r["n"]) for r in feelings if r["sentiment"] == label], period)
+            fig.add_trace(go.Bar(x=x, y=y, name=label, marker_color=_SENTIMENT_COLOURS[label]))
         fig.update_layout(barmode="stack", title=f"Messages by sentiment, per {period}", height=340,
                           margin=dict(l=40, r=20, t=50, b=40))
         s.blocks.append(("figure", fig))
@@ -96,9 +99,8 @@ def community_voice(store: Store) -> Section | None:
     if concerns and top:
         fig = go.Figure()
         for concern in top:
-            pts = [r for r in concerns if r["concern"] == concern]
-            fig.add_trace(go.Scatter(x=[r["t"] for r in pts], y=[r["n"] for r in pts], name=concern,
-                                     mode="lines+markers"))
+            x, y = zero_filled(span + [(r["t"], r["n"]) for r in concerns if r["concern"] == concern], period)
+            fig.add_trace(go.Scatter(x=x, y=y, name=concern, mode="lines"))
         fig.update_layout(title=f"Concerns raised, per {period}", height=340,
                           margin=dict(l=40, r=20, t=50, b=40))
         s.blocks.append(("figure", fig))
@@ -132,15 +134,22 @@ def _buzz_blocks(store: Store, s: Section) -> None:
         return
     run = results.latest_run(store, "buzz")
     params = results.run_info(store, run)["params"] if run else {}
-    rows = sorted(episodes.to_pylist(), key=lambda r: -(r.get("peak_z") or r.get("z") or 0))[:10]
+    episodes_rows = sorted(episodes.to_pylist(), key=lambda r: -(r.get("z") or 0))[:10]
+    period = params.get("period", "day")
     s.blocks.append(("text", (
-        f"Bursts of {params.get('dimension', 'tags')}s (per {params.get('period', 'day')}): periods far "
+        f"Bursts of {params.get('dimension', 'tags')}s (per {period}): periods far "
         "above the key's own rolling baseline (robust z-score). "
-        + ("None found." if not rows else "The strongest:"))))
-    if not rows:
+        + ("None found." if not episodes_rows else "The strongest:"))))
+    if not episodes_rows:
         return
-    s.blocks.append(("table", {"columns": [c for c in rows[0] if c not in ("burst_id",)],
-                               "rows": rows}))
+    # A burst runs from the start of its first period to the end of its last: shown as days (hours
+    # for hourly bursts), never as midnight timestamps.
+    shown = "%Y-%m-%d %H:00" if period == "hour" else "%Y-%m-%d"
+    rows = [{"key": r["key"], "from": r["start"].strftime(shown),
+             "to": (_period_end(r["end"], period) - timedelta(seconds=1)).strftime(shown),
+             "peak": r["peak"].strftime(shown), "periods": r["periods"], "messages": r["count"],
+             "expected": round(r["expected"], 1), "z": round(r["z"], 1)} for r in episodes_rows]
+    s.blocks.append(("table", {"columns": list(rows[0]), "rows": rows}))
     if volumes is not None and volumes.num_rows:
         keys = list(dict.fromkeys(r["key"] for r in rows))[:5]
         fig = go.Figure()
@@ -151,6 +160,13 @@ def _buzz_blocks(store: Store, s: Section) -> None:
         fig.update_layout(title="Volume of the bursting keys", height=320,
                           margin=dict(l=40, r=20, t=50, b=40))
         s.blocks.append(("figure", fig))
+
+
+def _period_end(start: datetime, period: str) -> datetime:
+    """The first instant after the period starting at ``start``."""
+    if period == "month":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}[period]
 
 
 def _inbox_blocks(store: Store, s: Section) -> None:
@@ -181,9 +197,10 @@ def _inbox_blocks(store: Store, s: Section) -> None:
         s.blocks.append(("text", "Who is waiting for an answer (most influential and most negative first):"))
         s.blocks.append(("table", {
             "columns": ["author", "when", "sentiment", "message"],
-            "rows": [{"author": names.get(r["actor_id"], r["actor_id"]), "when": r.get("created_at"),
-                      "sentiment": r.get("sentiment"),
+            "rows": [{**actor_cell("author", r["actor_id"], names.get(r["actor_id"])),
+                      "when": r.get("created_at"), "sentiment": r.get("sentiment"),
                       "message": texts.get(r["message_id"], "")} for r in waiting],
+            "fold": 5,
         }))
     if waits:
         fig = go.Figure(go.Histogram(x=[w / 3600 for w in waits], marker_color="#4c78a8"))
@@ -203,8 +220,8 @@ def _advocate_blocks(store: Store, s: Section) -> None:
     s.blocks.append(("text", "Detractors whose voice carries furthest, then advocates (weighted by "
                              "influence and reach):"))
     s.blocks.append(("table", {
-        "columns": ["stance", "handle", "actor", "messages", "mean score", "reach"],
-        "rows": [{"stance": r["stance"], "handle": r.get("handle") or "", "actor": r["actor_id"],
+        "columns": ["stance", "who", "messages", "mean score", "reach"],
+        "rows": [{"stance": r["stance"], **actor_cell("who", r["actor_id"], r.get("handle")),
                   "messages": r["messages"], "mean score": round(r["mean_score"], 2),
                   "reach": r.get("reach")} for r in detractors + advocates],
     }))

@@ -154,7 +154,7 @@ class Reader:
     ----------
     **options : str
         Reader options (``-o key=value`` on the command line); unknown names
-        raise :class:`~whuffie.errors.SourceError`.
+        raise :class:`OptionError` (a :class:`~whuffie.errors.SourceError`).
     """
 
     #: kebab-case identifier used by ``--format``.
@@ -173,10 +173,10 @@ class Reader:
     def __init__(self, **options: str) -> None:
         unknown = sorted(set(options) - set(self.options_help))
         if unknown:
-            known = ", ".join(sorted(self.options_help)) or "none"
-            raise SourceError(
+            raise OptionError(
                 f"reader '{self.id}' has no option {', '.join(map(repr, unknown))} "
-                f"(its options: {known})"
+                f"(its options: {', '.join(sorted(self.options_help)) or 'none'})"
+                f"{did_you_mean(unknown, self.options_help)}"
             )
         self.options = options
 
@@ -200,6 +200,36 @@ class Reader:
         posts) lists them here; the ingest then skips them as separate inputs.
         """
         return []
+
+    def relative_times(self, raw: Any) -> bool:
+        """Whether the times of ``raw`` count from an arbitrary origin, not from the epoch.
+
+        Such times (the coordination-network-toolkit's "seconds on any
+        consistent offset") are kept as seconds from 1970-01-01 instead of
+        being flagged one by one as implausible (see :mod:`whuffie.sources.times`).
+        """
+        return False
+
+
+class OptionError(SourceError):
+    """A reader option that no reader of the input takes (a misspelling, most often)."""
+
+
+def did_you_mean(unknown: list[str], known) -> str:
+    """A hint naming the known option closest to a misspelled one, or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean(["platfrom"], ["platform", "map"])
+    "; did you mean 'platform'?"
+    """
+    import difflib
+
+    for name in unknown:
+        close = difflib.get_close_matches(name, list(known), n=1)
+        if close:
+            return f"; did you mean {close[0]!r}?"
+    return ""
 
 
 def json_lines(inp: Input) -> Iterator[Raw | Bad]:

@@ -5,7 +5,8 @@ Readers never open files themselves; they get an :class:`Input`, whose
 magic bytes, not by the file name (gzip, bzip2, xz, and zstd with windows up to
 2 GiB, as in the Pushshift / Arctic Shift dumps). While a reader consumes the
 stream the raw bytes are hashed (sha256, recorded with the import) and counted
-(for the progress bar), so a file is read only once.
+(for the progress bar), so a file is read only once. An input may also be an
+open binary stream (standard input): it is hashed and measured as it streams.
 """
 
 from __future__ import annotations
@@ -58,18 +59,20 @@ def compression_of(path: str | os.PathLike) -> str | None:
     >>> os.remove(fh.name)
     """
     with open(path, "rb") as fh:
-        head = fh.read(8)
-    for magic, name in _MAGIC:
-        if head.startswith(magic):
-            return name
-    return None
+        return _compression(fh.read(8))
 
 
 class _HashingFile(io.RawIOBase):
-    """A raw file that hashes and counts every byte read through it."""
+    """A raw file that hashes and counts every byte read through it.
 
-    def __init__(self, path: Path) -> None:
-        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+    ``owned=False`` wraps a stream somebody else opened (standard input): it is
+    read to its end but not closed.
+    """
+
+    def __init__(self, fh: BinaryIO, owned: bool = True) -> None:
+        self._fh = fh
+        self._owned = owned
+        self._read_some = getattr(fh, "readinto", None) or self._read_copy
         self._hash = hashlib.sha256()
         self._digest: str | None = None
         self.consumed = 0
@@ -77,10 +80,24 @@ class _HashingFile(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def _read_copy(self, view: memoryview) -> int:
+        """readinto() for a stream that only has read()."""
+        data = self._fh.read(len(view))
+        view[:len(data)] = data
+        return len(data)
+
     def readinto(self, buffer) -> int:
-        n = self._fh.readinto(buffer)
+        # A pipe returns what it holds; filling the buffer makes peek() see whole magic
+        # numbers and sniffing heads, as with a file.
+        view = memoryview(buffer).cast("B")
+        n = 0
+        while n < len(view):
+            got = self._read_some(view[n:])
+            if not got:
+                break
+            n += got
         if n:
-            self._hash.update(memoryview(buffer)[:n])
+            self._hash.update(view[:n])
             self.consumed += n
         return n
 
@@ -95,9 +112,10 @@ class _HashingFile(io.RawIOBase):
 
     def close(self) -> None:
         # Wrappers (a TextIOWrapper a reader dropped) may close us early: hash first.
-        if not self._fh.closed:
+        if not getattr(self._fh, "closed", False):
             self.finish()
-            self._fh.close()
+            if self._owned:
+                self._fh.close()
         super().close()
 
 
@@ -106,17 +124,21 @@ class Input:
 
     Parameters
     ----------
-    path : str or Path
-        The file to read. Compressed files are decompressed transparently.
+    path : str, Path or binary stream
+        The file to read, or an open binary stream such as ``sys.stdin.buffer``.
+        Compressed data is decompressed transparently.
+    name : str, optional
+        What to call a stream (default: its ``name`` attribute, else ``<stream>``).
 
     Attributes
     ----------
     path : Path
-        The file.
+        The file (for a stream, its name: ``<stdin>``).
     name : str
         The file name without a compression suffix (``RC_2005-12.zst`` -> ``RC_2005-12``).
-    size : int
-        Size of the file on disk in bytes.
+    size : int or None
+        Size of the file on disk in bytes; for a stream, ``None`` until it has
+        been read to its end (after :meth:`sha256` or :meth:`close`).
     compression : str or None
         ``gzip``, ``bzip2``, ``xz``, ``zstd`` or ``None``.
     stream : BinaryIO
@@ -131,19 +153,47 @@ class Input:
     ...     [(n, off, line) for n, off, line in inp.lines()]
     [(1, 0, b'{"a": 1}\\n'), (2, 9, b'{"a": 2}\\n')]
     >>> os.remove(fh.name)
+    >>> import gzip, hashlib
+    >>> data = gzip.compress(b'{"a": 1}\\n')
+    >>> with Input(io.BytesIO(data), name="<stdin>") as inp:
+    ...     inp.compression, inp.head(), inp.stream.read(), inp.size
+    ('gzip', b'{"a": 1}\\n', b'{"a": 1}\\n', None)
+    >>> inp.size == len(data), inp.sha256() == hashlib.sha256(data).hexdigest()
+    (True, True)
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-        self.size = self.path.stat().st_size
-        self.compression = compression_of(self.path)
+    def __init__(self, path: str | os.PathLike | BinaryIO, name: str | None = None) -> None:
+        if hasattr(path, "read"):
+            self.path = Path(name or str(getattr(path, "name", "") or "<stream>"))
+            self.is_stream = True
+            self.size: int | None = None
+            self._raw = _HashingFile(path, owned=False)  # type: ignore[arg-type]
+        else:
+            self.path = Path(path)  # type: ignore[arg-type]
+            self.is_stream = False
+            self.size = self.path.stat().st_size
+            self._raw = _HashingFile(open(self.path, "rb"))  # noqa: SIM115 - closed by close()
+        buffered = io.BufferedReader(self._raw, 1 << 20)
+        self.compression = _compression(buffered.peek(8)[:8])
         name = self.path.name
         if self.compression and name.lower().endswith(COMPRESSED_SUFFIXES):
             name = name.rsplit(".", 1)[0]
         self.name = name
-        self._raw = _HashingFile(self.path)
-        self.stream: BinaryIO = self._decompressing(io.BufferedReader(self._raw, 1 << 20))
+        self.stream: BinaryIO = self._decompressing(buffered)
         self._sha256: str | None = None
+
+    def head(self, size: int = HEAD_SIZE) -> bytes:
+        """The first ``size`` decompressed bytes, without consuming them (for sniffing).
+
+        Damaged compressed data gives what could be decompressed, possibly nothing.
+        """
+        try:
+            head = self.stream.read(size)
+        except DAMAGED_INPUT:
+            head = b""
+        # Put the bytes back in front of the rest, behind a buffer readers can peek into.
+        self.stream = io.BufferedReader(_Replay(head, self.stream), 1 << 20)  # type: ignore[assignment]
+        return head
 
     def _decompressing(self, raw: BinaryIO) -> BinaryIO:
         c = self.compression
@@ -168,6 +218,8 @@ class Input:
         """The sha256 of the file on disk; reads the rest of the file if needed."""
         if self._sha256 is None:
             self._sha256 = self._raw.finish()
+            if self.is_stream:
+                self.size = self._raw.consumed
         return self._sha256
 
     def lines(self) -> Iterator[tuple[int, int, bytes]]:
@@ -197,6 +249,38 @@ class Input:
 
 #: What a damaged or truncated compressed file raises while it is read.
 DAMAGED_INPUT = (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError, zlib.error)
+
+
+def _compression(head: bytes) -> str | None:
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+class _Replay(io.RawIOBase):
+    """A raw stream that returns ``prefix``, then the rest of ``stream``."""
+
+    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+        self._prefix = memoryview(prefix)
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._prefix:
+            n = min(len(buffer), len(self._prefix))
+            buffer[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        data = self._stream.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
 
 
 def head_bytes(path: str | os.PathLike, size: int = HEAD_SIZE) -> bytes:

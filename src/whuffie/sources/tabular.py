@@ -20,7 +20,8 @@ are mapped to these **canonical fields**:
 ``message``, ``title``, ``lang``, ``url``
     the text and what they say
 ``timestamp``
-    ISO 8601, epoch seconds / milliseconds, RFC 2822 (no zone means UTC)
+    ISO 8601, epoch seconds / milliseconds, RFC 2822 (no zone means UTC); in
+    the toolkit's layout, seconds on any consistent offset (see below)
 ``thread_id``
     the conversation root
 ``urls``, ``mentions``, ``hashtags``
@@ -53,6 +54,17 @@ starts). The first row is the header. Columns are mapped
 A ``map`` naming a column the header lacks quarantines the file at line 1 (a
 README in a folder read with ``--format csv`` is skipped that way). A cell
 longer than the :mod:`csv` module's limit (128 KiB) quarantines its row.
+
+Times: the toolkit documents ``timestamp`` as "seconds on any consistent
+offset", and its own examples count 0, 59, 60... seconds. So in the toolkit's
+layout (its header, or columns taken by position) times are **relative**:
+kept as seconds from 1970-01-01, which keeps every interval between messages
+exact (what coordination detection compares), and the import notes once that
+the file's times are relative instead of flagging each 1970 time as a
+placeholder. Every other layout has **absolute** times, where 0 or a date
+before 1971 is a placeholder (the record is kept without a time and flagged:
+see "Times" at the end of this page). ``-o times=absolute`` or
+``-o times=relative`` decides instead.
 
 **JSON lines** (``jsonl``): one object per line whose keys are the canonical
 names; ``-o map=user_id=user.id,message=text`` maps canonical names to dotted
@@ -404,7 +416,7 @@ class CsvReader(Reader):
     Parameters
     ----------
     **options : str
-        ``platform``, ``map``, ``columns``, ``delimiter``.
+        ``platform``, ``map``, ``columns``, ``delimiter``, ``times``.
 
     Examples
     --------
@@ -428,10 +440,16 @@ class CsvReader(Reader):
                "'message_id=comment_id,reply_id=parent_comment_id,message=content'",
         "columns": "canonical names by position, comma-separated (empty to skip a column)",
         "delimiter": "field delimiter: ',', ';', 'tab' or '|' (default: sniffed)",
+        "times": "'relative' (seconds on any consistent offset, kept from 1970) or 'absolute' "
+                 "(before 1971 is a placeholder); default: relative in the toolkit's layout",
     }
 
     def __init__(self, **options: str) -> None:
         super().__init__(**options)
+        times = options.get("times")
+        if times is not None and times not in ("relative", "absolute"):
+            raise SourceError(f"option times is {times!r}, expected 'relative' or 'absolute'")
+        self._times = times
         self._pairs = _parse_pairs(options["map"]) if options.get("map") else []
         self._columns = _parse_columns(options["columns"]) if options.get("columns") else None
         d = options.get("delimiter")
@@ -460,11 +478,24 @@ class CsvReader(Reader):
             return 0.75
         return 0.1 if best else 0.0
 
-    def _layout(self, header: list[str]) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-        """(column index -> canonical name) pairs and (column index -> extra name) pairs."""
+    def relative_times(self, raw: Any) -> bool:
+        """Rows of the toolkit's layout count seconds on any offset (see the module notes)."""
+        return isinstance(raw, dict) and raw.get("relative", False)
+
+    def _relative(self, header: list[str], positional: bool) -> bool:
+        """Whether the table is in the toolkit's layout, whose times are relative."""
+        if self._times is not None:
+            return self._times == "relative"
+        names = tuple(_norm_header(c) for c in header[:len(TOOLKIT_COLUMNS)])
+        return positional or names == TOOLKIT_COLUMNS
+
+    def _layout(self, header: list[str]) -> tuple[list[tuple[int, str]], list[tuple[int, str]], bool]:
+        """(column index -> canonical name) pairs, (column index -> extra name) pairs, and
+        whether the columns were taken by position as the toolkit does."""
         names = [_norm_header(c) for c in header]
         shown = [c.replace("\ufeff", "").strip() or f"column_{i + 1}" for i, c in enumerate(header)]
         mapped: dict[int, str] = {}
+        positional = False
         if self._columns is not None:
             for i, canon in enumerate(self._columns):
                 if canon is not None:
@@ -488,9 +519,10 @@ class CsvReader(Reader):
                         taken.add(canon)
             else:
                 mapped = dict(enumerate(TOOLKIT_COLUMNS[:len(names)]))
+                positional = True
         fields = sorted(mapped.items())
         extra = [(i, shown[i]) for i in range(len(header)) if i not in mapped]
-        return fields, extra
+        return fields, extra, positional
 
     def read(self, inp: Input) -> Iterator[Raw | Bad]:
         """Stream the rows, each as its canonical fields plus the other columns."""
@@ -506,6 +538,7 @@ class CsvReader(Reader):
         rows = csv.reader(text, delimiter=delimiter)
         layout = None
         width = 0
+        relative = False
         start = 1
         while True:
             try:
@@ -535,13 +568,17 @@ class CsvReader(Reader):
                     yield Bad(exc.reason, line, None, excerpt(delimiter.join(row)))
                     return
                 width = len(row)
+                relative = self._relative(row, layout[2])
                 continue
-            fields, extra_cols = layout
+            fields, extra_cols, _ = layout
             f = {canon: row[i] for i, canon in fields if i < len(row) and row[i] != ""}
             extra = {name: row[i] for i, name in extra_cols if i < len(row) and row[i] != ""}
             if len(row) > width:
                 extra["_overflow"] = row[width:]
-            yield Raw({"platform": platform, "fields": f, "extra": extra}, line)
+            raw = {"platform": platform, "fields": f, "extra": extra}
+            if relative:
+                raw["relative"] = True
+            yield Raw(raw, line)
 
     def map_record(self, raw: dict[str, Any]) -> Records:
         """Map one row (see :func:`map_fields`)."""

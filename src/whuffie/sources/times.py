@@ -1,11 +1,43 @@
-"""Parsing the time stamps of every platform into :class:`datetime.datetime`.
+"""How every reader reads time stamps, and which ones it sets aside.
 
-One function, :func:`parse_time`, accepts what real exports contain: ISO 8601
-(with ``Z``, offsets, milliseconds, a space instead of ``T``), epoch seconds /
-milliseconds / microseconds as numbers or strings, RFC 2822 (mail and RSS) and
-the classic Twitter format. It returns an aware datetime when the source gave
-an offset (so the original offset can be kept) and a naive one, meaning UTC,
-when it did not.
+What is read
+------------
+ISO 8601 (with ``Z``, offsets, milliseconds, a space instead of ``T``), epoch
+seconds, milliseconds, microseconds or nanoseconds as numbers or strings (the
+unit is told by the magnitude), RFC 2822 (mail and RSS) and the classic
+Twitter format. Times are stored in UTC and the offset the source gave is kept
+(``utc_offset``); a time without an offset is taken as UTC. A value that is
+not a time stamp at all (``yesterday``) quarantines its record.
+
+Implausible times
+-----------------
+A time before **1971-01-01** (UTC) or more than **a day after the import
+started** cannot be when a record was written: it is a placeholder an export
+wrote for a missing time (epoch 0, shown as 1970-01-01 or, shifted by a time
+zone, 1969-12-31; a negative epoch; ``0001-01-01``; ``9999-12-31``) or a unit
+error (a date such as ``20201127`` read as epoch seconds). Network e-mail
+began in 1971 and Usenet in 1980, so real mailing-list, newsgroup and 1990s
+e-mail archives are never caught; the day after the import leaves room for
+clocks that drift and for a local time written as UTC (at most 14 hours
+ahead).
+
+Such a record is **kept without its time**: ``created_at`` is empty, the
+value read is in the record's ``extra`` under ``original_created_at``
+(messages and actors; ratings and network ties have no ``extra``, so the
+value is in the reason only), and the import lists it in the quarantine,
+beside the records it could not read, with a reason such as ``time
+1970-01-01T00:00:00 of message csv:3 is implausible (before 1971: a
+placeholder?): kept without a time``. Those rows count in ``whuffie status``
+and show in ``whuffie quarantine``, but not in an import's ``quarantined``
+count: the record itself was stored.
+
+A format that counts time from an arbitrary origin (the
+coordination-network-toolkit's CSV: "seconds on any consistent offset", 0,
+59, 60...: see ``csv`` above) says so for the records concerned: their times
+are kept as seconds from 1970-01-01, so that intervals between them stay
+exact, and the import says it once, with a reason starting ``times are
+relative``, instead of flagging every record. Only the lower bound is lifted:
+a time more than a day after the import is still a placeholder.
 """
 
 from __future__ import annotations
@@ -13,10 +45,22 @@ from __future__ import annotations
 import email.utils
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 from whuffie.errors import SourceError
+from whuffie.model import Records
+
+#: The earliest plausible time of a record (see "Implausible times" above): network e-mail
+#: began in 1971, so this keeps every real archive and catches epoch 0 in any time zone.
+EARLIEST = datetime(1971, 1, 1)
+#: How far after the start of an import a record's time may lie: clocks drift, and a local
+#: time written as UTC is up to 14 hours ahead; beyond a day it is a placeholder.
+LEEWAY = timedelta(days=1)
+#: The ``extra`` key that keeps an implausible time.
+ORIGINAL_KEY = "original_created_at"
 
 _EPOCH = datetime(1970, 1, 1)
+_MIN_DATETIME = datetime(1, 1, 2)
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _MONTHS = {
     m: i
@@ -28,7 +72,6 @@ _MONTHS = {
 _TWITTER = re.compile(
     r"^[A-Z][a-z]{2} ([A-Z][a-z]{2}) (\d{1,2}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d) (\d{4})$"
 )
-_MIN_YEAR, _MAX_YEAR = 1900, 2200
 
 
 def from_epoch(value: float) -> datetime:
@@ -74,7 +117,9 @@ def parse_time(value: object, field: str = "created_at") -> datetime | None:
     Raises
     ------
     SourceError
-        When the value is not a time stamp or is out of range (years 1900-2200).
+        When the value is not a time stamp (or lies beyond what a datetime holds,
+        years 1 to 9999). A time stamp that parses but cannot be when a record was
+        written (epoch 0, ``9999-12-31``) is returned: see :func:`implausible`.
 
     Examples
     --------
@@ -101,7 +146,7 @@ def parse_time(value: object, field: str = "created_at") -> datetime | None:
     elif isinstance(value, str):
         s = value.strip()
         result = _epoch_or_none(float(s)) if _NUMBER.match(s) else _parse_text(s)
-    if result is None or not (_MIN_YEAR <= result.year <= _MAX_YEAR):
+    if result is None:
         shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
         raise SourceError(
             f"field '{field}' is {shown}, expected ISO 8601, RFC 2822 or epoch"
@@ -159,3 +204,134 @@ def to_utc(value: datetime | None) -> tuple[datetime | None, int | None]:
     if offset is None:
         return value, None
     return (value - offset).replace(tzinfo=None), int(offset.total_seconds() // 60)
+
+
+def implausible(when: datetime | None, started: datetime, relative: bool = False) -> str | None:
+    """Say why ``when`` cannot be the time of a record imported at ``started``, or ``None``.
+
+    Parameters
+    ----------
+    when : datetime or None
+        The time read (aware or naive UTC).
+    started : datetime
+        When the import started (naive UTC).
+    relative : bool
+        The source counts time from an arbitrary origin: only the upper bound applies.
+
+    Returns
+    -------
+    str or None
+        A short reason (``"before 1971: a placeholder?"``), ``None`` when plausible.
+
+    Examples
+    --------
+    >>> started = datetime(2025, 1, 1)
+    >>> implausible(parse_time(0), started)
+    'before 1971: a placeholder?'
+    >>> implausible(parse_time("Wed, 31 Dec 1969 19:00:00 -0500"), started)
+    'before 1971: a placeholder?'
+    >>> implausible(parse_time("9999-12-31T23:59:59Z"), started)
+    'more than a day after the import started: a placeholder?'
+    >>> implausible(parse_time("1989-03-01T10:00:00"), started) is None
+    True
+    >>> implausible(parse_time(59), started, relative=True) is None
+    True
+    """
+    if when is None:
+        return None
+    try:
+        utc = to_utc(when)[0]
+    except OverflowError:  # 0001-01-01 with a positive offset, 9999-12-31 with a negative one
+        return "before 1971: a placeholder?" if when.year < 1971 else \
+            "more than a day after the import started: a placeholder?"
+    if utc is None:
+        return None
+    if utc < EARLIEST and not relative:
+        return "before 1971: a placeholder?"
+    if utc > started + LEEWAY:
+        return "more than a day after the import started: a placeholder?"
+    return None
+
+
+def clear_implausible(records: Records, started: datetime, relative: bool = False) -> str | None:
+    """Empty the implausible times of one raw record's records; say what was done.
+
+    Each time that :func:`implausible` rejects becomes ``None``; messages and
+    actors keep the value in ``extra["original_created_at"]``.
+
+    Parameters
+    ----------
+    records : Records
+        What a reader mapped from one raw record; changed in place.
+    started : datetime
+        When the import started (naive UTC).
+    relative : bool
+        The record's times count from an arbitrary origin (see the module notes).
+
+    Returns
+    -------
+    str or None
+        The reason to record in the quarantine, ``None`` when every time is plausible.
+
+    Examples
+    --------
+    >>> from whuffie.model import Message
+    >>> r = Records(messages=[Message("csv:3", "csv", "csv:u", parse_time("0"))])
+    >>> print(clear_implausible(r, datetime(2025, 1, 1)))  # doctest: +ELLIPSIS
+    time 1970-01-01T00:00:00 of message csv:3 is implausible (before 1971: a placeholder?): kept ...
+    >>> r.messages[0].created_at, r.messages[0].extra
+    (None, {'original_created_at': '1970-01-01T00:00:00'})
+    """
+    # Every record of every import passes here: compare with bounds computed once per import
+    # and call implausible() only for a time outside them.
+    low, high, low_aware, high_aware = _bounds(started, relative)
+    found: list[tuple[str, str, str]] = []
+    for what, items in (("message", records.messages), ("message", records.context),
+                        ("actor", records.profiles), ("actor", records.actors),
+                        ("rating", records.ratings), ("tie", records.ties)):
+        for item in items:
+            when = item.created_at
+            if when is None:
+                continue
+            if when.tzinfo is None:
+                if low <= when <= high:
+                    continue
+            elif low_aware <= when <= high_aware:
+                continue
+            why = implausible(when, started, relative)
+            if why is None:
+                continue
+            shown = when.isoformat()
+            item.created_at = None
+            if what in ("message", "actor"):
+                item.extra = {**(item.extra or {}), ORIGINAL_KEY: shown}
+            found.append((f"{what} {item.id}", shown, why))
+    if not found:
+        return None
+    parts = [f"time {shown} of {who} is implausible ({why})" for who, shown, why in found[:3]]
+    if len(found) > 3:
+        parts.append(f"{len(found) - 3} more")
+    return "; ".join(parts) + ": kept without a time"
+
+
+@lru_cache(maxsize=8)
+def _bounds(started: datetime, relative: bool) -> tuple[datetime, datetime, datetime, datetime]:
+    low = _MIN_DATETIME if relative else EARLIEST
+    high = started + LEEWAY
+    return low, high, low.replace(tzinfo=UTC), high.replace(tzinfo=UTC)
+
+
+def near_epoch(records: Records) -> bool:
+    """Whether a message of the records is dated before 1971 (relative times look so).
+
+    Examples
+    --------
+    >>> from whuffie.model import Message
+    >>> near_epoch(Records(messages=[Message("csv:1", "csv", None, parse_time(59))]))
+    True
+    """
+    for m in records.messages:
+        when = m.created_at
+        if when is not None and when.replace(tzinfo=None) < EARLIEST:
+            return True
+    return False

@@ -6,10 +6,11 @@ parent's content on; a reply answers it; a message holding two of them is
 almost always a quote-reply or a reshare of a reply, and the content it passes on
 is what makes it part of word of mouth). Email threads are ``reply_to`` chains
 (the mbox reader sets them), Twitter15 trees are ``reshare_of`` links. **Link chains**: a
-message with none of the three whose hyperlinks (``links.url``) point at the page of an earlier
-message of the store (its ``messages.url``; compared without scheme, ``www.``, trailing slash or
-fragment) takes the earliest such message as its parent: a blog post linking to another post
-passes it on.
+message with none of the three whose hyperlinks point at the page of an earlier message of the
+store (its ``messages.url``; pages compared by their normalised addresses, ``links.normalized_url``:
+no scheme, ``www.``, tracking parameters, fragment or trailing slash, ``youtu.be`` as
+``youtube.com``..., see :mod:`whuffie.urls`) takes the earliest such message as its parent: a blog
+post linking to another post passes it on.
 
 Roots
 -----

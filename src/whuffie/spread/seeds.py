@@ -33,6 +33,7 @@ import pyarrow as pa
 from numba import njit, prange
 
 from whuffie.errors import WhuffieError
+from whuffie.progress import phase
 
 #: Heuristics known to :func:`heuristic_seeds`.
 HEURISTICS = ("degree", "pagerank", "coreness", "efluentials")
@@ -776,7 +777,8 @@ def compare_seeds(
         raise WhuffieError(f"model must be 'ic' or 'lt', got {model!r}")
     simulate = simulate_ic if model == "ic" else simulate_lt
     rows = []
-    for name, nodes in sets.items():
+    for i, (name, nodes) in enumerate(sets.items()):
+        phase(f"simulating the {name} set", i, len(sets))
         chosen = np.asarray(list(nodes), np.int64)[:k]
         if chosen.size == 0:
             raise WhuffieError(f"seed set {name!r} is empty; every compared method needs seeds")

@@ -11,6 +11,7 @@ column of a store in which every analysis ran has a description, and that the co
 from __future__ import annotations
 
 import sys
+from collections.abc import Container
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -92,10 +93,17 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     }),
     "links": ("Hyperlinks in a message.", {
         "message_id": "The message.",
-        "url": "The address linked to.",
-        "domain": "Its host name.",
+        "url": "The address linked to, as written.",
+        "domain": "The registered domain of the normalised address (`youtube.com` for a `youtu.be` "
+                  "link, `bbc.co.uk` for `www.bbc.co.uk`), else its host (an IP address); null "
+                  "for an address that is not a web address.",
         "target_actor_id": "The actor the link points at, when it is a profile or a blog the store "
                            "knows (a `link` interaction).",
+        "normalized_url": "The page's canonical address, one for the ways of writing it: no scheme, "
+                          "`www.`, `m.` or `mobile.`, tracking parameters (`utm_*`, `fbclid`...), "
+                          "fragment or trailing slash; YouTube videos as `youtube.com/watch?v=ID`, "
+                          "tweets as `twitter.com/i/status/ID`. A non-web address is kept as "
+                          "written.",
     }),
     "tags": ("Hashtags (and platform tags) of a message.", {
         "message_id": "The message.",
@@ -129,7 +137,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "directed": "False for an undirected tie (it counts both ways).",
         "import_id": "The import that stored the row.",
     }),
-    "quarantine": ("Records that could not be read or mapped, with where and why.", {
+    "quarantine": ("Records that could not be read or mapped, or were stored without a value that "
+                   "could not be trusted, with where and why.", {
         "quarantine_id": "A hash of where and why (a re-import adds nothing).",
         "import_id": "The import that met it.",
         "path": "The file.",
@@ -137,6 +146,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "byte_offset": "The byte offset in the (decompressed) file.",
         "reason": "What is wrong, in one sentence.",
         "excerpt": "The beginning of the raw record.",
+        "severity": "error: the record was left out; flag: stored without a value it could not "
+                    "trust (e.g. a placeholder time); note: about the whole file.",
         "created_at": "When it was quarantined (UTC).",
     }),
     "runs": ("One row per analysis run: what ran, with what parameters, on what data.", {
@@ -268,6 +279,8 @@ RESULTS: dict[str, tuple[str, str, dict[str, str]]] = {
         "top_voices": "Members with the highest PageRank.",
         "top_tags": "Tags most used by members.",
         "top_terms": "Terms most distinctive of the niche's messages.",
+        "top_domains": "Sites (normalised domains) the most members link to.",
+        "top_urls": "Pages (normalised addresses) the most members link to.",
         "messages": "Messages written by members.",
         "first_week": "First week with a message by a member.",
         "peak_week": "Busiest week.",
@@ -470,15 +483,21 @@ RESULTS: dict[str, tuple[str, str, dict[str, str]]] = {
         "stance": "`advocate` or `detractor`.",
         "valence": "The experience they tell.",
         "role": "`efluential` or `ordinary`.",
-        "expected_reach": "People reached on average.",
+        "expected_reach": "People reached on average (null when the model never dies out: no finite mean).",
         "p5": "5th percentile of the reach.",
-        "p95": "95th percentile.",
+        "p95": "95th percentile (null when unbounded).",
+        "survival": "Probability that word of mouth never dies out (0 below one person told per teller).",
     }),
     "spread_reached": ("A forecast: who is most likely reached from the first tellers.", "spread", {
         "actor_id": "The actor.",
         "share": "Share of the Monte-Carlo runs that reach them.",
     }),
-    "seeds": ("Whom to approach: IMM's seeds in order.", "seeds", {
+    "seed_set": ("Whom to approach: the set the Monte-Carlo comparison finds best.", "seeds", {
+        "position": "1 = the first to approach.",
+        "actor_id": "The actor.",
+        "method": "The method that chose the set (`imm`, `celf`, `degree`, `pagerank`...).",
+    }),
+    "seeds": ("IMM's seeds in order.", "seeds", {
         "position": "1 = the first to approach.",
         "node": "Node index in the diffusion graph.",
         "actor_id": "The actor.",
@@ -505,20 +524,40 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def comment_statements() -> list[str]:
+def comment_statements(present: Container[tuple[str, str]] | None = None) -> list[str]:
     """``COMMENT ON`` statements documenting the canonical tables, the bookkeeping tables and views.
+
+    ``present``: the ``(table, column)`` pairs a store has; the others are left out.
 
     Examples
     --------
     >>> comment_statements()[0]
     "COMMENT ON TABLE meta IS 'Facts about the store itself.'"
+    >>> for statement in comment_statements({("links", "url")}):
+    ...     print(statement)
+    COMMENT ON TABLE links IS 'Hyperlinks in a message.'
+    COMMENT ON COLUMN links.url IS 'The address linked to, as written.'
     """
     out = []
     for table, (what, columns) in TABLES.items():
+        kept = [c for c in columns if present is None or (table, c) in present]
+        if not kept:
+            continue
         kind = "VIEW" if table == "interactions" else "TABLE"
         out.append(f"COMMENT ON {kind} {table} IS {_quote(what)}")
-        out += [f"COMMENT ON COLUMN {table}.{c} IS {_quote(text)}" for c, text in columns.items()]
+        out += [f"COMMENT ON COLUMN {table}.{c} IS {_quote(columns[c])}" for c in kept]
     return out
+
+
+def describe_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Write the descriptions of the canonical and bookkeeping tables and views into the store.
+
+    A migration step runs it after adding columns; columns a later step adds are described then.
+    """
+    present = set(con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal").fetchall())
+    for statement in comment_statements(present):
+        con.execute(statement)
 
 
 def comment_result(con: duckdb.DuckDBPyConnection, name: str) -> None:

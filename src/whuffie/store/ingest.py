@@ -14,12 +14,18 @@ The guarantees, file by file:
   ``quarantine`` table with its file, line, byte offset, reason and an excerpt,
   and the import goes on (``strict=True`` aborts instead);
 * **accounted**: the ``imports`` table records path, sha256, format, options,
-  counts read / stored / duplicate / quarantined and the duration.
+  counts read / stored / duplicate / quarantined and the duration; the
+  :class:`IngestReport` adds the files skipped, with why, and the records kept
+  without an implausible time (flagged in the quarantine, see
+  :mod:`whuffie.sources.times`);
+* **streams**: an input may be an open binary stream (standard input), hashed
+  and measured as it is read, recorded as ``<stdin>``.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import multiprocessing
 import os
 import sys
@@ -31,14 +37,23 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol
 
 import orjson
 
 from whuffie.errors import SourceError, WhuffieError
-from whuffie.sources import get_reader, sniff
-from whuffie.sources.base import Bad, Reader
-from whuffie.sources.io import DAMAGED_INPUT, HEAD_SIZE, Input, excerpt, loads_json_line
+from whuffie.sources import get_reader, reader_classes, sniff
+from whuffie.sources.base import Bad, OptionError, Reader, did_you_mean
+from whuffie.sources.io import (
+    DAMAGED_INPUT,
+    HEAD_SIZE,
+    Input,
+    compression_of,
+    excerpt,
+    head_bytes,
+    loads_json_line,
+)
+from whuffie.sources.times import clear_implausible, near_epoch
 from whuffie.store.writer import Batch, QuarantineRow, Tables, write_parts, write_tables
 from whuffie.version import __version__
 
@@ -55,9 +70,21 @@ INGEST_MEMORY_LIMIT = "384MB"
 MAP_BATCH = 20_000
 
 
+#: The path recorded for an import of standard input (``-``).
+STDIN = "<stdin>"
+
+
 @dataclass(slots=True)
 class FileResult:
-    """What one file's import did."""
+    """What one file's import did.
+
+    ``read`` counts the records read (stored, duplicate or quarantined);
+    ``flagged`` the records stored without their implausible time (see
+    :mod:`whuffie.sources.times`), listed in the quarantine but not counted in
+    ``quarantined``; ``relative_times`` says that the file's times count
+    seconds from an arbitrary origin (noted once in the quarantine); ``size``
+    is the file's size on disk (a stream's once read).
+    """
 
     path: str
     format: str
@@ -66,32 +93,79 @@ class FileResult:
     stored: int = 0
     duplicate: int = 0
     quarantined: int = 0
+    flagged: int = 0
+    relative_times: bool = False
     duration_s: float = 0.0
     sha256: str | None = None
     status: str = "running"
+    size: int | None = None
+
+
+class Skipped(NamedTuple):
+    """A file found but not imported, and why: one of :data:`SKIP_REASONS`."""
+
+    path: str
+    reason: str
+
+
+#: Why a file is skipped.
+SKIP_REASONS = {
+    "empty": "empty file",
+    "unreadable": "compressed data empty or damaged",
+    "unknown": "format not recognised",
+    "companion": "read together with its companion file",
+}
 
 
 @dataclass(slots=True)
 class IngestReport:
-    """The outcome of :func:`ingest`: per-file results and the files skipped."""
+    """The outcome of :func:`ingest`: per-file results and the files skipped.
+
+    Examples
+    --------
+    >>> report = IngestReport(skipped=[Skipped("a/README.md", "format not recognised"),
+    ...                                Skipped("a/b.csv", "empty file"),
+    ...                                Skipped("a/NOTES", "format not recognised")])
+    >>> report.skipped_by_reason()
+    {'format not recognised': 2, 'empty file': 1}
+    """
 
     files: list[FileResult] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
     def total(self, name: str) -> int:
-        """Sum of a count (``read``, ``stored``, ``duplicate``, ``quarantined``) over files."""
+        """Sum of a count (``read``, ``stored``, ``duplicate``, ``quarantined``, ``flagged``)."""
         return sum(getattr(f, name) for f in self.files)
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        """How many files were skipped for each reason, the most frequent first."""
+        counts: dict[str, int] = {}
+        for s in self.skipped:
+            counts[s.reason] = counts.get(s.reason, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 class Progress(Protocol):
     """What :func:`ingest` reports while it works (the CLI draws rich progress bars).
 
-    ``begin`` announces the files to read (count and bytes) before the first ``start``.
+    Sizes and positions are bytes of the files as stored on disk (compressed
+    or not), never decompressed bytes, so positions and totals compare.
+
+    * ``skip(path, reason)`` for each file found but not imported, first;
+    * ``begin(files, size)``: the files to read and their total size (``None``
+      when an input is a stream of unknown size), before the first ``start``;
+    * ``start(path, size, fmt)`` when a file starts being read (``size`` is
+      ``None`` for a stream);
+    * ``advance(consumed, read)``: of the file last started, ``consumed`` bytes
+      read so far and ``read`` records, both never decreasing;
+    * ``finish(result)`` when the file's records are committed. Small files
+      are committed together, so ``finish`` may come after later files'
+      ``start``: ``result.path`` and ``result.size`` say which file it is.
     """
 
-    def begin(self, files: int, size: int) -> None: ...
+    def begin(self, files: int, size: int | None) -> None: ...
 
-    def start(self, path: Path, size: int, fmt: str) -> None: ...
+    def start(self, path: Path, size: int | None, fmt: str) -> None: ...
 
     def advance(self, consumed: int, read: int) -> None: ...
 
@@ -117,11 +191,15 @@ class _Silent:
         pass
 
 
-def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
+Source = str | Path | BinaryIO
+
+
+def expand_paths(paths: Iterable[Source]) -> Iterator[tuple[Path | Input, bool]]:
     """Yield ``(file, explicit)``: files named directly, and files under folders.
 
     Folders are walked recursively in name order; hidden files and folders
-    (``.git``) are left out.
+    (``.git``) are left out. Open binary streams, and ``-`` (standard input),
+    are yielded opened as :class:`Input`.
 
     Raises
     ------
@@ -129,7 +207,13 @@ def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
         When a path does not exist.
     """
     for p in paths:
-        path = Path(p)
+        if hasattr(p, "read"):
+            yield Input(p), True  # type: ignore[arg-type]
+            continue
+        if str(p) == "-":
+            yield Input(sys.stdin.buffer, name=STDIN), True
+            continue
+        path = Path(p)  # type: ignore[arg-type]
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 rel = child.relative_to(path)
@@ -144,73 +228,108 @@ def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
 
 
 def plan(
-    paths: Iterable[str | Path], format: str = "auto", options: dict[str, str] | None = None
-) -> tuple[list[tuple[Path, Reader]], list[tuple[str, str]]]:
+    paths: Iterable[Source], format: str = "auto", options: dict[str, str] | None = None
+) -> tuple[list[tuple[Path | Input, Reader]], list[Skipped]]:
     """Decide which reader reads which file, before anything is written.
 
     Returns
     -------
     (work, skipped)
-        ``work`` pairs each file with its reader; ``skipped`` lists files no
-        reader recognised (found by walking a folder) or that another file's
-        reader consumes (companions), with the reason.
+        ``work`` pairs each file (a stream: its opened :class:`Input`) with its
+        reader; ``skipped`` lists the files found by walking a folder that no
+        reader recognised, empty files (when the format is detected: nothing or
+        only white space), and files another file's reader reads with it
+        (companions), each with the reason.
 
     Raises
     ------
     SourceError
         When a file named explicitly is in no known format.
+    OptionError
+        When an option is taken by no reader of the files.
+
+    Examples
+    --------
+    >>> import io
+    >>> work, skipped = plan([io.BytesIO(b"1 2\\n2 3\\n")], format="edges")
+    >>> [(str(inp.path), reader.id) for inp, reader in work]
+    [('<stream>', 'edges')]
     """
     options = options or {}
     fixed = None if format == "auto" else get_reader(format, **options)
-    work: list[tuple[Path, Reader]] = []
+    work: list[tuple[Path | Input, Reader]] = []
+    skipped: list[Skipped] = []
     unknown: list[Path] = []
     readers: dict[str, Reader] = {}
-    for path, explicit in expand_paths(paths):
+    for source, explicit in expand_paths(paths):
         if fixed is not None:
-            work.append((path, fixed))
+            work.append((source, fixed))
             continue
-        fmt, _score = sniff(path)
+        stream = isinstance(source, Input)
+        # A stream is sniffed from its first bytes, which stay in it for the reader.
+        head = source.head() if isinstance(source, Input) else head_bytes(source, HEAD_SIZE)
+        shown = str(source.path) if isinstance(source, Input) else str(source)
+        if not head.strip():
+            unreadable = not stream and not head and compression_of(source)  # type: ignore[arg-type]
+            skipped.append(Skipped(shown, SKIP_REASONS["unreadable" if unreadable else "empty"]))
+            continue
+        fmt, _score = sniff(Path(source.name) if isinstance(source, Input) else source, head)
         if fmt is None:
             if explicit:
                 raise SourceError(
-                    f"cannot tell the format of {path}; pass --format "
-                    "(see 'whuffie formats' for the list)"
+                    f"cannot tell the format of {shown}{' from its first bytes' if stream else ''}; "
+                    "pass --format (see 'whuffie formats' for the list)"
                 )
-            unknown.append(path)
+            unknown.append(source)  # type: ignore[arg-type]
             continue
         if fmt not in readers:
             readers[fmt] = get_reader(fmt, **_options_for(fmt, options))
-        work.append((path, readers[fmt]))
+        work.append((source, readers[fmt]))
+    if fixed is None and readers:
+        _check_options(options, list(readers))
     consumed: set[Path] = set()
-    for path, reader in work:
-        consumed.update(p.resolve() for p in reader.companions(path))
-    skipped: list[tuple[str, str]] = []
+    for source, reader in work:
+        if isinstance(source, Path):
+            consumed.update(p.resolve() for p in reader.companions(source))
     kept = []
-    for path, reader in work:
-        if path.resolve() in consumed:
-            skipped.append((str(path), "read together with its companion file"))
+    for source, reader in work:
+        if isinstance(source, Path) and source.resolve() in consumed:
+            skipped.append(Skipped(str(source), SKIP_REASONS["companion"]))
         else:
-            kept.append((path, reader))
+            kept.append((source, reader))
     for path in unknown:
-        reason = ("read together with its companion file" if path.resolve() in consumed
-                  else "format not recognised")
-        skipped.append((str(path), reason))
+        reason = "companion" if path.resolve() in consumed else "unknown"
+        skipped.append(Skipped(str(path), SKIP_REASONS[reason]))
     return kept, skipped
+
+
+def _check_options(options: dict[str, str], formats: list[str]) -> None:
+    """With --format auto, every option must be taken by at least one reader of the files:
+    a misspelled option would otherwise be dropped, and its default silently used."""
+    classes = reader_classes()
+    taken = {name for fmt in formats for name in classes[fmt].options_help}
+    unknown = sorted(set(options) - taken)
+    if not unknown:
+        return
+    which = "; ".join(f"{fmt}: {', '.join(sorted(classes[fmt].options_help)) or 'none'}"
+                      for fmt in sorted(formats))
+    raise OptionError(
+        f"option {', '.join(map(repr, unknown))} is taken by no reader of these files "
+        f"({which}){did_you_mean(unknown, taken) or '; see whuffie formats'}"
+    )
 
 
 def _options_for(fmt: str, options: dict[str, str]) -> dict[str, str]:
     """With --format auto, pass each reader only the options it knows."""
     if not options:
         return {}
-    from whuffie.sources import reader_classes
-
     known = reader_classes()[fmt].options_help
     return {k: v for k, v in options.items() if k in known}
 
 
 def ingest(
     store: Store,
-    paths: Iterable[str | Path],
+    paths: Iterable[Source],
     format: str = "auto",
     options: dict[str, str] | None = None,
     strict: bool = False,
@@ -223,12 +342,15 @@ def ingest(
     ----------
     store : Store
         An open, writable store.
-    paths : iterable of str or Path
-        Files (plain or compressed) and folders (walked recursively).
+    paths : iterable of str, Path or binary stream
+        Files (plain or compressed), folders (walked recursively), open binary
+        streams, and ``"-"`` for standard input (recorded as ``<stdin>``, with
+        the sha256 and size of the bytes read).
     format : str
-        A reader id, or ``"auto"`` to sniff each file.
+        A reader id, or ``"auto"`` to sniff each file (a stream from its first bytes).
     options : dict, optional
-        Reader options (``{"platform": "higgs"}``).
+        Reader options (``{"platform": "higgs"}``). Each must be an option of
+        the reader (with ``"auto"``: of at least one reader of the files).
     strict : bool
         Abort at the first bad record instead of quarantining it.
     batch_size : int
@@ -239,15 +361,18 @@ def ingest(
     Returns
     -------
     IngestReport
+        Per-file counts, and the files skipped with the reason.
 
     Raises
     ------
     SourceError
         A missing path, an unknown format, or (with ``strict``) a bad record.
+    OptionError
+        An option no reader of the files takes (a :class:`SourceError`).
 
     Examples
     --------
-    >>> import whuffie, tempfile, os
+    >>> import whuffie, tempfile, os, io
     >>> folder = tempfile.mkdtemp()
     >>> path = os.path.join(folder, "edges.txt")
     >>> with open(path, "w") as fh:
@@ -256,6 +381,23 @@ def ingest(
     ...     report = store.ingest([path], format="edges", options={"platform": "demo"})
     ...     (report.total("read"), report.total("stored"), report.total("duplicate"))
     (3, 2, 1)
+
+    An option that no reader of the files takes is refused before anything is read:
+
+    >>> with whuffie.open(":memory:") as store:
+    ...     store.ingest([path], options={"platfrom": "demo"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    whuffie.sources.base.OptionError: option 'platfrom' is taken by ... did you mean 'platform'?
+
+    A stream is read as it comes, here with the format told by its first bytes:
+
+    >>> data = (b'{"id": "c1", "author": "ann", "body": "hi", "created_utc": 1134000000, '
+    ...         b'"link_id": "t3_x", "parent_id": "t3_x", "subreddit": "test"}\\n')
+    >>> with whuffie.open(":memory:") as store:
+    ...     report = store.ingest([io.BytesIO(data)])
+    ...     [(f.path, f.format, f.stored, f.size == len(data)) for f in report.files]
+    [('<stream>', 'reddit', 1, True)]
     """
     if store.read_only:
         raise WhuffieError(f"{store.path} is open read-only; cannot import into it")
@@ -266,36 +408,88 @@ def ingest(
         progress.skip(Path(path), reason)
     begin = getattr(progress, "begin", None)  # optional: progress objects written before it lack it
     if begin is not None:
-        begin(len(work), sum(p.stat().st_size for p, _ in work))
+        sizes = [_size(source) for source, _ in work]
+        begin(len(work), None if None in sizes else sum(sizes))  # type: ignore[arg-type]
+    # The bounds of plausible times (sources.times) are taken from the import's start.
+    started = datetime.now(UTC).replace(tzinfo=None)
     # DuckDB keeps written blocks cached up to its memory limit (80% of RAM by default);
     # an import never reads them back, so a small limit keeps memory bounded (measured on
     # 200,000 tweets: 784 MiB without, 542 MiB with 256 MiB, for 10% more time).
     limit = store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     store.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
-    group = _SmallFiles(store, batch_size, progress, report)
+    group = _SmallFiles(store, batch_size, progress, report, started)
     try:
-        for path, reader in work:
-            if path.stat().st_size <= SMALL_FILE_BYTES:
-                group.add(path, reader, strict)
+        for source, reader in work:
+            if isinstance(source, Path) and source.stat().st_size <= SMALL_FILE_BYTES:
+                group.add(source, reader, strict)
             else:
                 group.flush()
-                report.files.append(_ingest_file(store, path, reader, strict, batch_size, progress))
+                report.files.append(_ingest_file(store, source, reader, strict, batch_size,
+                                                 progress, started))
         group.flush()
     finally:
+        for source, _ in work:
+            if isinstance(source, Input):
+                source.close()
         store.con.execute(f"SET memory_limit = '{limit}'")
     return report
 
 
+def _size(source: Path | Input) -> int | None:
+    return source.stat().st_size if isinstance(source, Path) else source.size
+
+
+@dataclass(slots=True)
+class Flag(QuarantineRow):
+    """A record stored without an implausible time: listed in the quarantine, not lost."""
+
+    severity = "flag"
+
+
+@dataclass(slots=True)
+class RelativeNote(QuarantineRow):
+    """The one note of a file whose times count from an arbitrary origin."""
+
+    severity = "note"
+
+
+class _Clock:
+    """The time rules of one file's mapping: when the import started, and the first line
+    whose times count from an arbitrary origin (:meth:`Reader.relative_times`)."""
+
+    __slots__ = ("flags", "relative_line", "started")
+
+    def __init__(self, started: datetime) -> None:
+        self.started = started
+        self.relative_line: int | None = None
+        #: Records flagged in the batch being built (they are read, not quarantined).
+        self.flags = 0
+
+
+def _relative_note(path: str, line: int | None) -> RelativeNote:
+    return RelativeNote(path, line, None,
+                "times are relative (seconds on an arbitrary clock, as the format allows): "
+                "stored from 1970-01-01, compare them with each other, not with dates", "")
+
+
+def _counts(tables: Tables) -> tuple[int, int, bool]:
+    """Of a part's quarantine rows: records quarantined, records flagged, a relative note."""
+    flagged = sum(1 for q in tables.quarantine if isinstance(q, Flag))
+    note = any(isinstance(q, RelativeNote) for q in tables.quarantine)
+    return len(tables.quarantine) - flagged - note, flagged, note
+
+
 def _ingest_file(
-    store: Store, path: Path, reader: Reader, strict: bool, batch_size: int, progress: Progress
+    store: Store, source: Path | Input, reader: Reader, strict: bool, batch_size: int,
+    progress: Progress, started_at: datetime,
 ) -> FileResult:
     con = store.con
     started = time.perf_counter()
-    inp = Input(path)
-    shown = str(path)
+    inp = source if isinstance(source, Input) else Input(source)
+    shown = str(inp.path)
     import_id = store.begin_import(shown, reader.id, inp.size, reader.options)
-    result = FileResult(shown, reader.id, import_id)
-    progress.start(path, inp.size, reader.id)
+    result = FileResult(shown, reader.id, import_id, size=inp.size)
+    progress.start(inp.path, inp.size, reader.id)
 
     # Parts are written as they come, inside a transaction that is committed (with the
     # import's counts) every ``batch_size`` primary records: only one part is held in
@@ -304,6 +498,7 @@ def _ingest_file(
     committed = FileResult(shown, reader.id, import_id)
     in_transaction = False
     since_commit = 0
+    counted = ("read", "stored", "duplicate", "quarantined", "flagged", "relative_times")
 
     def write(tables: Tables) -> None:
         nonlocal in_transaction, since_commit
@@ -311,10 +506,13 @@ def _ingest_file(
             con.execute("BEGIN TRANSACTION")
             in_transaction = True
         stored, duplicate = write_tables(con, tables, import_id)
+        bad, flagged, note = _counts(tables)
         result.stored += stored
         result.duplicate += duplicate
         result.read += tables.primary_seen
-        result.quarantined += len(tables.quarantine)
+        result.quarantined += bad
+        result.flagged += flagged
+        result.relative_times |= note
         since_commit += tables.primary_seen
 
     def commit() -> None:
@@ -329,7 +527,7 @@ def _ingest_file(
         )
         con.execute("COMMIT")
         in_transaction, since_commit = False, 0
-        for name in ("read", "stored", "duplicate", "quarantined"):
+        for name in counted:
             setattr(committed, name, getattr(result, name))
 
     def rollback() -> None:
@@ -337,29 +535,32 @@ def _ingest_file(
         if in_transaction:
             con.execute("ROLLBACK")
             in_transaction = False
-        for name in ("read", "stored", "duplicate", "quarantined"):
+        for name in counted:
             setattr(result, name, getattr(committed, name))
 
-    def tick(read_so_far: int) -> None:
-        progress.advance(inp.consumed, result.read + read_so_far)
+    def tick(consumed: int, read_so_far: int) -> None:
+        progress.advance(consumed, result.read + result.quarantined + read_so_far)
 
+    clock = _Clock(started_at)
     try:
         workers = _workers()
         if workers > 1 and _splittable(reader, inp):
-            batches = _parallel_tables(reader, inp, shown, strict, workers, tick)
+            batches = _parallel_tables(reader, inp, shown, strict, workers, clock)
         else:
-            batches = _serial_tables(reader, inp, shown, strict, min(batch_size, MAP_BATCH), tick)
+            batches = _serial_tables(reader, inp, shown, strict, min(batch_size, MAP_BATCH), clock,
+                                     tick)
         try:
-            for tables in batches:
+            for tables, consumed in batches:
                 write(tables)
                 if since_commit >= batch_size:
                     commit()
-                tick(0)
+                tick(consumed, 0)
             commit()
         except BaseException:
             rollback()
             raise
         result.sha256 = inp.sha256()
+        result.size = inp.size
     except KeyboardInterrupt:
         _close_import(store, result, "interrupted", started, "interrupted by the user")
         inp.close()
@@ -390,18 +591,20 @@ class _SmallFiles:
     """
 
     def __init__(self, store: Store, batch_size: int, progress: Progress,
-                 report: IngestReport) -> None:
+                 report: IngestReport, started: datetime) -> None:
         self.store, self.batch_size, self.progress, self.report = store, batch_size, progress, report
-        self.pending: list[tuple[FileResult, Reader, list[Tables], int]] = []
+        self.started = started
+        self.pending: list[tuple[FileResult, Reader, list[Tables]]] = []
 
     def add(self, path: Path, reader: Reader, strict: bool) -> None:
         started = time.perf_counter()
         inp = Input(path)
         shown = str(path)
-        result = FileResult(shown, reader.id, 0)
+        result = FileResult(shown, reader.id, 0, size=inp.size)
         self.progress.start(path, inp.size, reader.id)
         try:
-            parts = list(_serial_tables(reader, inp, shown, strict, MAP_BATCH, lambda _n: None))
+            parts = [t for t, _ in _serial_tables(reader, inp, shown, strict, MAP_BATCH,
+                                                   _Clock(self.started), lambda _c, _n: None)]
             result.sha256 = inp.sha256()
         except BaseException as exc:
             inp.close()
@@ -414,10 +617,12 @@ class _SmallFiles:
                           "interrupted by the user" if status == "interrupted" else str(exc))
             raise
         inp.close()
+        # The file is read: its bytes and records are done as far as progress goes.
+        self.progress.advance(inp.size, sum(t.primary_seen + _counts(t)[0] for t in parts))
         result.duration_s = time.perf_counter() - started
-        self.pending.append((result, reader, parts, inp.size))
+        self.pending.append((result, reader, parts))
         if (len(self.pending) >= SMALL_FILES_PER_WRITE
-                or sum(t.primary_seen for _, _, ps, _ in self.pending for t in ps) >= self.batch_size):
+                or sum(t.primary_seen for _, _, ps in self.pending for t in ps) >= self.batch_size):
             self.flush()
 
     def flush(self) -> None:
@@ -429,23 +634,26 @@ class _SmallFiles:
             first = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
             parts: list[Tables] = []
             owners: list[int] = []
-            for k, (result, _reader, file_parts, _size) in enumerate(self.pending):
+            for k, (result, _reader, file_parts) in enumerate(self.pending):
                 result.import_id = first + k
                 parts.extend(file_parts)
                 owners.extend([k] * len(file_parts))
             counts = write_parts(con, parts, [first + k for k in owners])
             for (stored, duplicate), part, k in zip(counts, parts, owners, strict=True):
                 result = self.pending[k][0]
+                bad, flagged, note = _counts(part)
                 result.stored += stored
                 result.duplicate += duplicate
                 result.read += part.primary_seen
-                result.quarantined += len(part.quarantine)
+                result.quarantined += bad
+                result.flagged += flagged
+                result.relative_times |= note
             now = datetime.now(UTC).replace(tzinfo=None)
             rows = []
-            for result, reader, _parts, size in self.pending:
+            for result, reader, _parts in self.pending:
                 result.read += result.quarantined
                 result.status = "complete"
-                rows.append((result.import_id, result.path, result.sha256, size, reader.id,
+                rows.append((result.import_id, result.path, result.sha256, result.size, reader.id,
                              orjson.dumps(reader.options).decode(), "complete", now, now,
                              result.duration_s, result.read, result.stored, result.duplicate,
                              result.quarantined, __version__))
@@ -458,6 +666,7 @@ class _SmallFiles:
             con.execute("ROLLBACK")
             for result, *_ in self.pending:
                 result.read = result.stored = result.duplicate = result.quarantined = 0
+                result.flagged, result.relative_times = 0, False
             raise
         for result, *_ in self.pending:
             self.progress.finish(result)
@@ -466,8 +675,12 @@ class _SmallFiles:
 
 
 def _map_into(batch: Batch, reader: Reader, value, line, offset, raw_excerpt, path: str,
-              strict: bool) -> None:
-    """Map one raw record into the batch; quarantine it (or raise, when strict) if it fails."""
+              strict: bool, clock: _Clock) -> None:
+    """Map one raw record into the batch; quarantine it (or raise, when strict) if it fails.
+
+    Implausible times are emptied and the record flagged (see :mod:`whuffie.sources.times`);
+    a record whose times count from an arbitrary origin only marks the file as such.
+    """
     try:
         records = reader.map_record(value)
     except SourceError as exc:
@@ -479,6 +692,13 @@ def _map_into(batch: Batch, reader: Reader, value, line, offset, raw_excerpt, pa
         return
     for problem in records.problems:
         _bad(batch, path, line, offset, problem.reason, problem.excerpt, strict)
+    relative = reader.relative_times(value)
+    flagged = clear_implausible(records, clock.started, relative)
+    if flagged is not None:
+        batch.add_bad(Flag(path, line, offset, flagged, raw_excerpt()))
+        clock.flags += 1
+    if relative and clock.relative_line is None and near_epoch(records):
+        clock.relative_line = line if line is not None else 0
     batch.add(records)
 
 
@@ -489,8 +709,9 @@ def _bad(batch: Batch, path: str, line, offset, reason: str, text: str, strict: 
 
 
 def _serial_tables(reader: Reader, inp: Input, path: str, strict: bool, batch_size: int,
-                   tick) -> Iterator[Tables]:
-    """Read, map and convert in this process, one batch at a time."""
+                   clock: _Clock, tick) -> Iterator[tuple[Tables, int]]:
+    """Read, map and convert in this process, one batch at a time; yield each batch with
+    the bytes of the file consumed so far."""
     batch = Batch()
     since_tick = 0
     try:
@@ -499,17 +720,19 @@ def _serial_tables(reader: Reader, inp: Input, path: str, strict: bool, batch_si
                 _bad(batch, path, item.line, item.offset, item.reason, item.excerpt, strict)
             else:
                 _map_into(batch, reader, item.value, item.line, item.offset, item.excerpt, path,
-                          strict)
+                          strict, clock)
             if len(batch) >= batch_size:
-                yield batch.tables()
-                batch = Batch()
+                yield batch.tables(), inp.consumed
+                batch, clock.flags = Batch(), 0
             since_tick += 1
             if since_tick >= 256:
                 since_tick = 0
-                tick(batch.primary_seen)
+                tick(inp.consumed, batch.primary_seen + len(batch.quarantine) - clock.flags)
     except (SourceError, *DAMAGED_INPUT) as exc:
         _unreadable_rest(batch, inp, path, exc, strict)
-    yield batch.tables()
+    if clock.relative_line is not None:
+        batch.add_bad(_relative_note(path, clock.relative_line or None))
+    yield batch.tables(), inp.consumed
 
 
 def _unreadable_rest(batch: Batch, inp: Input, path: str, exc: BaseException, strict: bool) -> None:
@@ -551,7 +774,8 @@ def _workers() -> int:
 
 
 def _splittable(reader: Reader, inp: Input) -> bool:
-    if not reader.parallel_lines or inp.size < PARALLEL_MIN_BYTES:
+    # A stream's size is unknown until its end: a piped dump is mapped in parallel.
+    if not reader.parallel_lines or (inp.size is not None and inp.size < PARALLEL_MIN_BYTES):
         return False
     head = inp.stream.peek(HEAD_SIZE) if hasattr(inp.stream, "peek") else b""
     first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
@@ -564,7 +788,9 @@ def _splittable(reader: Reader, inp: Input) -> bool:
     return True
 
 
-def _chunks(inp: Input, size: int, damaged: list) -> Iterator[tuple[int, int, bytes]]:
+def _chunks(inp: Input, size: int, damaged: list) -> Iterator[tuple[int, int, bytes, int]]:
+    """Chunks of about ``size`` bytes of whole lines: (first line, its offset, bytes, the
+    bytes of the file on disk consumed once the chunk is read)."""
     lines: list[bytes] = []
     total = 0
     first_line = first_offset = 0
@@ -575,12 +801,12 @@ def _chunks(inp: Input, size: int, damaged: list) -> Iterator[tuple[int, int, by
             lines.append(line)
             total += len(line)
             if total >= size:
-                yield first_line, first_offset, b"".join(lines)
+                yield first_line, first_offset, b"".join(lines), inp.consumed
                 lines, total = [], 0
     except DAMAGED_INPUT as exc:
         damaged.append(exc)
     if lines:
-        yield first_line, first_offset, b"".join(lines)
+        yield first_line, first_offset, b"".join(lines), inp.consumed
 
 
 _WORKER_READER: Reader | None = None
@@ -591,12 +817,17 @@ def _init_worker(reader: Reader) -> None:
     _WORKER_READER = reader
 
 
-def _map_lines(path: str, strict: bool, first_line: int, first_offset: int,
-               data: bytes) -> tuple[Tables, int]:
-    """Parse and map JSON lines into Arrow tables; return them and the number of lines."""
-    reader = _WORKER_READER
+def _map_lines(path: str, strict: bool, started: datetime, first_line: int, first_offset: int,
+               data: bytes, reader: Reader | None = None) -> tuple[Tables, int, int | None]:
+    """Parse and map JSON lines into Arrow tables; return them, the number of lines and
+    the first line whose times count from an arbitrary origin (or ``None``).
+
+    Runs in a worker (the worker's reader), or here when given the reader.
+    """
+    reader = reader or _WORKER_READER
     assert reader is not None
     batch = Batch()
+    clock = _Clock(started)
     n, offset = first_line, first_offset
     for line in io.BytesIO(data):
         if line.strip():
@@ -606,13 +837,14 @@ def _map_lines(path: str, strict: bool, first_line: int, first_offset: int,
                 _bad(batch, path, n, offset, f"invalid JSON ({exc})", excerpt(line), strict)
             else:
                 _map_into(batch, reader, value, n, offset, lambda line=line: excerpt(line), path,
-                          strict)
+                          strict, clock)
         n += 1
         offset += len(line)
-    return batch.tables(), n - first_line
+    return batch.tables(), n - first_line, clock.relative_line
 
 
-def _map_range(path: str, strict: bool, start: int, end: int) -> tuple[Tables, int]:
+def _map_range(path: str, strict: bool, started: datetime, start: int,
+               end: int) -> tuple[Tables, int, int | None]:
     """Worker: read a byte range of an uncompressed file (whole lines) and map it.
 
     Line numbers are counted from 1 within the range; the writer shifts them.
@@ -620,7 +852,7 @@ def _map_range(path: str, strict: bool, start: int, end: int) -> tuple[Tables, i
     with open(path, "rb") as fh:
         fh.seek(start)
         data = fh.read(end - start)
-    return _map_lines(path, strict, 1, start, data)
+    return _map_lines(path, strict, started, 1, start, data)
 
 
 def _ranges(path: Path, size: int, chunk: int) -> Iterator[tuple[int, int]]:
@@ -638,62 +870,94 @@ def _ranges(path: Path, size: int, chunk: int) -> Iterator[tuple[int, int]]:
 
 
 def _parallel_tables(reader: Reader, inp: Input, path: str, strict: bool, workers: int,
-                     tick) -> Iterator[Tables]:
-    """Map a large JSON-lines file in worker processes; yield the results in file order.
+                     clock: _Clock) -> Iterator[tuple[Tables, int]]:
+    """Map a large JSON-lines file in worker processes; yield the results in file order,
+    each with the bytes of the file on disk it completes.
 
     An uncompressed file is split into byte ranges that the workers read
-    themselves; a compressed one is decompressed here and sent in chunks.
+    themselves; a compressed file or a stream is decompressed here and sent in
+    chunks. A stream (whose size is unknown) that fits in one chunk is mapped
+    here: starting workers would cost more than they save.
     """
+    damaged: list[BaseException] = []
+    by_range = inp.compression is None and not inp.is_stream
+    chunks: Iterator[tuple[int, int, bytes, int]] = iter(())
+    if not by_range:
+        chunks = _chunks(inp, CHUNK_BYTES, damaged)
+        first = list(itertools.islice(chunks, 2))
+        chunks = itertools.chain(first, chunks)
+        if len(first) < 2 and inp.is_stream:
+            for line, offset, data, at in first:
+                tables, _n, relative_line = _map_lines(path, strict, clock.started, line, offset,
+                                                       data, reader)
+                clock.relative_line = relative_line
+                yield tables, at
+            yield from _rest(inp, path, strict, damaged, clock)
+            return
     # fork on Linux: workers start at once and a script calling whuffie needs no
     # ``if __name__ == "__main__"`` guard; they never touch the parent's DuckDB connection.
     # Elsewhere fork is unsafe (macOS) and spawn is used.
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     ctx = multiprocessing.get_context(method)
     window: deque[tuple[Future, int]] = deque()
-    damaged: list[BaseException] = []
     lines_before = 0
     hashing = None
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(reader,)) as pool:
-        if inp.compression is None:
-            # The workers read the file; hash it meanwhile (hashlib releases the GIL).
+        if by_range:
+            # The workers read the file; hash it meanwhile (hashlib releases the GIL). The
+            # hashing runs ahead of the mapping, so progress is told by the ranges mapped.
             hashing = threading.Thread(target=inp.sha256, daemon=True)
             hashing.start()
-            tasks = ((pool.submit(_map_range, path, strict, a, b), b)
+            tasks = ((pool.submit(_map_range, path, strict, clock.started, a, b), b)
                      for a, b in _ranges(inp.path, inp.size, CHUNK_BYTES))
         else:
-            tasks = ((pool.submit(_map_lines, path, strict, line, offset, data), offset + len(data))
-                     for line, offset, data in _chunks(inp, CHUNK_BYTES, damaged))
+            tasks = ((pool.submit(_map_lines, path, strict, clock.started, line, offset, data), at)
+                     for line, offset, data, at in chunks)
 
-        def done(future: Future, relative: bool) -> Tables:
+        def done(future: Future) -> Tables:
             nonlocal lines_before
-            tables, n_lines = future.result()
-            if relative:
+            tables, n_lines, relative_line = future.result()
+            if by_range:
                 for q in tables.quarantine:
                     if q.line is not None:
                         q.line += lines_before
+                if relative_line is not None:
+                    relative_line += lines_before
+            if relative_line is not None and clock.relative_line is None:
+                clock.relative_line = relative_line
             lines_before += n_lines
             return tables
 
-        relative = inp.compression is None
         try:
             for task in tasks:
                 window.append(task)
                 # A few tasks queue behind the running ones, so workers keep busy while a
                 # large transaction commits.
                 if len(window) > 2 * workers:
-                    yield done(window.popleft()[0], relative)
+                    future, at = window.popleft()
+                    yield done(future), at
             while window:
-                yield done(window.popleft()[0], relative)
-            if damaged:
-                rest = Batch()
-                _unreadable_rest(rest, inp, path, damaged[0], strict)
-                yield rest.tables()
+                future, at = window.popleft()
+                yield done(future), at
+            yield from _rest(inp, path, strict, damaged, clock)
         finally:
             for f, _ in window:
                 f.cancel()
             if hashing is not None:
                 hashing.join()
+
+
+def _rest(inp: Input, path: str, strict: bool, damaged: list[BaseException],
+          clock: _Clock) -> Iterator[tuple[Tables, int]]:
+    """The end of a file mapped in chunks: its damaged rest and its note on relative times."""
+    rest = Batch()
+    if damaged:
+        _unreadable_rest(rest, inp, path, damaged[0], strict)
+    if clock.relative_line is not None:
+        rest.add_bad(_relative_note(path, clock.relative_line or None))
+    if rest.quarantine:
+        yield rest.tables(), inp.consumed
 
 
 def _close_import(store: Store, result: FileResult, status: str, started: float,
@@ -702,9 +966,9 @@ def _close_import(store: Store, result: FileResult, status: str, started: float,
     result.duration_s = time.perf_counter() - started
     result.read += result.quarantined
     store.con.execute(
-        "UPDATE imports SET status = ?, sha256 = ?, finished_at = ?, duration_s = ?, read = ?, "
-        "stored = ?, duplicate = ?, quarantined = ?, error = ? WHERE import_id = ?",
-        [status, result.sha256, datetime.now(UTC).replace(tzinfo=None), result.duration_s,
-         result.read, result.stored, result.duplicate, result.quarantined, error,
-         result.import_id],
+        "UPDATE imports SET status = ?, sha256 = ?, size = ?, finished_at = ?, duration_s = ?, "
+        "read = ?, stored = ?, duplicate = ?, quarantined = ?, error = ? WHERE import_id = ?",
+        [status, result.sha256, result.size, datetime.now(UTC).replace(tzinfo=None),
+         result.duration_s, result.read, result.stored, result.duplicate, result.quarantined,
+         error, result.import_id],
     )

@@ -6,15 +6,26 @@ They are not declared as primary keys, because DuckDB's key indexes doubled the
 cost of every import and would keep every key of the store in memory.
 
 The schema version lives in the ``meta`` table. :data:`MIGRATIONS` lists, for
-each version, the statements that bring a store from the previous version to
-it; opening an older store applies the missing steps in one transaction, and
-opening a store written by a newer Whuffie is refused rather than damaged.
+each version, the steps that bring a store from the previous version to it: SQL
+statements, or Python functions of the connection where SQL cannot do the work
+(normalising the links' addresses). Opening an older store applies the missing
+steps in one transaction, and opening a store written by a newer Whuffie is
+refused rather than damaged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import duckdb
+import pyarrow as pa
+
 from whuffie.model import VOTE_KINDS
-from whuffie.store.catalog import comment_statements
+from whuffie.store.catalog import describe_tables
+from whuffie.urls import normalize_many
+
+#: A migration step: a SQL statement, or a function of the connection.
+Step = str | Callable[[duckdb.DuckDBPyConnection], None]
 
 _VOTE_KINDS_SQL = ", ".join(f"'{k}'" for k in VOTE_KINDS)
 
@@ -224,11 +235,58 @@ RUNS_V3 = [
     "ALTER TABLE runs ADD COLUMN tables JSON",
 ]
 
-#: version -> statements that upgrade a store from version - 1.
-MIGRATIONS: dict[int, list[str]] = {
+
+def normalize_links(con: duckdb.DuckDBPyConnection, batch: int = 50_000) -> None:
+    """Version 4: give every stored link its normalised address and its registered domain.
+
+    The distinct addresses are normalised ``batch`` at a time (in Python: see
+    :mod:`whuffie.urls`) and written back with one ``UPDATE`` per batch, so memory holds the
+    distinct addresses once and one batch of results.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE TABLE links (message_id VARCHAR, url VARCHAR, domain VARCHAR, "
+    ...                 "normalized_url VARCHAR)")
+    >>> _ = con.execute("INSERT INTO links (message_id, url) VALUES ('x:1', 'https://youtu.be/ulhx7G5g3EY')")
+    >>> normalize_links(con)
+    >>> con.execute("SELECT normalized_url, domain FROM links").fetchall()
+    [('youtube.com/watch?v=ulhx7G5g3EY', 'youtube.com')]
+    """
+    rel = con.sql("SELECT DISTINCT url FROM links")
+    urls = (getattr(rel, "to_arrow_table", None) or rel.arrow)()  # newer DuckDB, then older
+    for start in range(0, urls.num_rows, batch):
+        part = urls.column("url").slice(start, batch)
+        normalized, domains = normalize_many(part)
+        con.register("_whuffie_normalized_links", pa.table(
+            {"url": part, "normalized_url": normalized, "domain": domains}))
+        try:
+            con.execute("UPDATE links SET normalized_url = n.normalized_url, domain = n.domain "
+                        "FROM _whuffie_normalized_links n WHERE links.url = n.url")
+        finally:
+            con.unregister("_whuffie_normalized_links")
+
+
+# Version 4: normalised links. ``links.normalized_url`` is the page's canonical address and
+# ``links.domain`` becomes its registered domain (it was the host without "www."), both filled for
+# the links already stored (see whuffie.urls). The quarantine says how serious each row is: a record
+# left out (``error``), a record stored without a value it could not trust (``flag``, e.g. a
+# placeholder time) or a note about a whole file (``note``).
+LINKS_V4: list[Step] = [
+    "ALTER TABLE links ADD COLUMN normalized_url VARCHAR",
+    normalize_links,
+    "ALTER TABLE quarantine ADD COLUMN severity VARCHAR DEFAULT 'error'",
+    describe_tables,
+]
+
+#: version -> steps that upgrade a store from version - 1. Each version's descriptions of the
+#: tables (store.catalog) are written by ``describe_tables``, for the columns the store has then.
+MIGRATIONS: dict[int, list[Step]] = {
     1: [*TABLES_V1, INTERACTIONS_VIEW],
     2: [RUNS_V2],
-    3: [*RUNS_V3, *comment_statements()],
+    3: [*RUNS_V3, describe_tables],
+    4: LINKS_V4,
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

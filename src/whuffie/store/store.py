@@ -149,7 +149,10 @@ class Store:
         try:
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[step]:
-                    self.con.execute(statement)
+                    if callable(statement):
+                        statement(self.con)
+                    else:
+                        self.con.execute(statement)
             from whuffie.store.results import describe_results
 
             describe_results(self.con)
@@ -252,7 +255,9 @@ class Store:
         dict
             ``messages`` and ``actors``: counts per platform (stubs excluded
             from messages, counted under ``stubs``); ``interactions``: count per
-            kind; ``imports`` and ``quarantined``: totals; ``tables``: row count
+            kind; ``imports`` and ``quarantined`` (records left out): totals;
+            ``flagged``: records stored without a value they could not trust
+            (listed in the quarantine); ``tables``: row count
             of every canonical table; ``span``: first and last message time.
         """
         q = self.con.execute
@@ -272,7 +277,9 @@ class Store:
             "coalesce(sum(read), 0), coalesce(sum(stored), 0), coalesce(sum(duplicate), 0) "
             "FROM imports"
         ).fetchall()[0]
-        quarantined = q("SELECT count(*) FROM quarantine").fetchall()[0][0]
+        quarantined, flagged = q(
+            "SELECT count(*) FILTER (WHERE severity = 'error'), count(*) FILTER (WHERE severity = 'flag') "
+            "FROM quarantine").fetchall()[0]
         tables = {
             t: q(f"SELECT count(*) FROM {t}").fetchall()[0][0]
             for t in ("actors", "messages", "mentions", "links", "tags", "recipients",
@@ -296,6 +303,7 @@ class Store:
                 "stored": int(imports[4]), "duplicate": int(imports[5]),
             },
             "quarantined": int(quarantined),
+            "flagged": int(flagged),
             "tables": {k: int(v) for k, v in tables.items()},
             "span": {
                 "first": span[0].isoformat() if span[0] else None,
@@ -335,7 +343,7 @@ class Store:
     def quarantine(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Quarantined records: file, line, byte offset, reason and a raw excerpt."""
         sql = (
-            "SELECT q.import_id, q.path, q.line, q.byte_offset, i.format, q.reason, q.excerpt "
+            "SELECT q.import_id, q.path, q.line, q.byte_offset, i.format, q.severity, q.reason, q.excerpt "
             "FROM quarantine q LEFT JOIN imports i USING (import_id) "
             "ORDER BY q.path, q.line NULLS LAST, q.byte_offset NULLS LAST"
         )

@@ -36,6 +36,7 @@ from whuffie.model import (
     Records,
     Tie,
 )
+from whuffie.urls import normalize_many
 
 _MESSAGE_FIELDS = (
     "actor_id", "created_at", "kind", "text", "title", "lang", "reply_to", "reshare_of",
@@ -57,6 +58,9 @@ class QuarantineRow:
     offset: int | None
     reason: str
     excerpt: str
+
+    #: ``error``: the record was left out (flags and notes, which keep the record, say otherwise).
+    severity = "error"
 
     @property
     def key(self) -> str:
@@ -219,11 +223,16 @@ class Batch:
             })
         if self.links:
             links = list(self.links.values())
+            urls = _clean([x.url for x in links])
+            # The domain comes from the normalised address, as for the links a migration fills:
+            # one rule for every reader and every store (see whuffie.urls).
+            normalized, domains = normalize_many(urls)
             t.links = pa.table({
                 "message_id": [x.message_id for x in links],
-                "url": _clean([x.url for x in links]),
-                "domain": _clean([x.domain for x in links]),
+                "url": urls,
+                "domain": domains,
                 "target_actor_id": [x.target_actor_id for x in links],
+                "normalized_url": normalized,
             })
         if self.tags:
             tags = list(self.tags)
@@ -331,6 +340,7 @@ def write_parts(
             "byte_offset": pa.array([r.offset for r in rows], pa.int64()),
             "reason": _clean([r.reason for r in rows]),
             "excerpt": _clean([r.excerpt for r in rows]),
+            "severity": [r.severity for r in rows],
             "created_at": pa.array([now] * len(rows), pa.timestamp("us")),
             "_part": pa.array([k for k, _ in quarantine], pa.int64()),
             "_import": pa.array([ids[k] for k, _ in quarantine], pa.int64()),

@@ -262,7 +262,8 @@ def summarise(table: pa.Table) -> dict[str, Any]:
 
     Examples
     --------
-    >>> t = pa.table({"lang": ["en", "fr", None, "de"], "sentiment": ["positive", "negative", "neutral", None],
+    >>> t = pa.table({"lang": ["en", "fr", None, "de"],
+    ...               "sentiment": ["positive", "negative", "neutral", None],
     ...               "concerns": [["price"], [], ["price", "service"], []]})
     >>> s = summarise(t)
     >>> s["concerns"], s["read"], s["unread"], s["unread_languages"]

@@ -122,12 +122,12 @@ def map(store: Store, out: str | Path = "whuffie-map.html", spec: GraphSpec | No
     ('map.html', 2, ['x:a', 'x:b'])
     """
     from whuffie.api.who import attention_graph, handles, influence
+    from whuffie.report.export import file_target, replacing
     from whuffie.report.map import map_data, render_map
 
     spec = graph_spec(spec, **filters)
-    path = Path(out)
-    if not path.parent.is_dir():  # before the work, and never made: a mistyped folder is an error
-        raise WhuffieError(f"cannot write {path}: folder {path.parent} does not exist")
+    # Before the work: a mistyped folder is never made, a device or a pipe never written.
+    path = file_target(out)
     phase("influence and niches")
     infl = influence(store, spec, seed=seed)
     graph = attention_graph(store, spec)
@@ -142,7 +142,8 @@ def map(store: Store, out: str | Path = "whuffie-map.html", spec: GraphSpec | No
                     max_nodes=max_nodes, max_edges=max_edges, title=title or f"Whuffie map: {name}")
     phase("writing the page")
     try:
-        path.write_text(render_map(data), encoding="utf-8")
+        with replacing(path) as f:
+            f.write(render_map(data))
     except OSError as exc:
         raise WhuffieError(f"cannot write {path}: {exc.strerror or exc}") from exc
     nodes = pa.table({k: data[k] for k in ("id", "label", "x", "y", "size", "nicheId", "rank")})
@@ -210,7 +211,7 @@ def export(store: Store, out: str | Path | BinaryIO, format: str | None = None,
     (['nodes.csv', 'edges.csv'], 1, {'mention': 'mention'})
     """
     from whuffie.api.who import attention_graph, influence
-    from whuffie.report.export import format_of, graph_export, write_export
+    from whuffie.report.export import export_target, format_of, graph_export, write_export
 
     started = time.perf_counter()
     if (format or "").lower() == "parquet-store":
@@ -227,6 +228,8 @@ def export(store: Store, out: str | Path | BinaryIO, format: str | None = None,
     if timeline and fmt != "gexf":
         raise WhuffieError(f"a timeline is written in GEXF only; {fmt} carries the times in the first and "
                            "last columns")
+    if not hasattr(out, "write"):
+        export_target(out, fmt)  # before the work; checked again when written
     spec = graph_spec(spec, **filters)
     graph = attention_graph(store, spec)
     table, run_id = latest(store, "influence", "influence")
@@ -256,9 +259,9 @@ def export_store(store: Store, out: str | Path) -> list[Path]:
     ``messages.parquet``..., ``interactions.parquet``, ``runs.parquet``, ``result_*.parquet`` and
     ``latest_*.parquet``. JSON columns are written as text.
     """
-    folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise WhuffieError(f"{folder} is a file; parquet-store writes one file per table into a folder")
+    from whuffie.report.export import file_target, folder_target
+
+    folder = folder_target(out, "parquet-store writes one file per table into a folder")
     try:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
@@ -268,7 +271,7 @@ def export_store(store: Store, out: str | Path) -> list[Path]:
         "SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary ORDER BY 1").fetchall()]
     paths = []
     for name in names:
-        path = folder / f"{name}.parquet"
+        path = file_target(folder / f"{name}.parquet")
         try:
             store.con.execute(f"COPY (SELECT * FROM {name}) TO ? (FORMAT parquet)", [str(path)])
         except Exception as exc:  # DuckDB's IOException and friends: say which file
@@ -296,12 +299,9 @@ def report_folder(out: str | Path) -> Path:
     ...
     whuffie.errors.WhuffieError: cannot write the report to .../notes.txt: it is a file; ...
     """
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise WhuffieError(f"cannot write the report to {path}: it is a file; the report is a folder "
-                           "(give a folder's name)")
-    if not path.parent.is_dir():
-        raise WhuffieError(f"cannot write the report to {path}: folder {path.parent} does not exist")
+    from whuffie.report.export import folder_target
+
+    path = folder_target(out, "the report is a folder (give a folder's name)", doing="write the report to")
     try:
         path.mkdir(exist_ok=True)
     except OSError as exc:

@@ -36,7 +36,8 @@ from whuffie.cli.graphopts import (
 def export(
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="File to write (.gexf, .graphml), or folder for csv and parquet "
-                            "(nodes.* and edges.*). Existing files are replaced. '-' writes to stdout "
+                            "(nodes.* and edges.*). Existing regular files are replaced; a device or a "
+                            "pipe is refused. '-' writes to stdout "
                             "(gexf, graphml, or csv's edges table; give --format).",
         show_default=False)],
     fmt: Annotated[str | None, typer.Option(

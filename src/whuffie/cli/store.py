@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from whuffie.cli.common import (
@@ -35,14 +36,14 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
         for c in ("platform", "messages", "actors", "stubs"):
             t.add_column(c, justify="left" if c == "platform" else "right")
         for p in sorted(set(st["messages"]) | set(st["actors"])):
-            t.add_row(p, f"{st['messages'].get(p, 0):,}", f"{st['actors'].get(p, 0):,}",
+            t.add_row(escape(p), f"{st['messages'].get(p, 0):,}", f"{st['actors'].get(p, 0):,}",
                       f"{st['stubs'].get(p, 0):,}")
         console.print(t)
         k = Table(title="Interactions")
         k.add_column("kind")
         k.add_column("count", justify="right")
         for kind, n in st["interactions"].items():
-            k.add_row(kind, f"{n:,}")
+            k.add_row(escape(kind), f"{n:,}")
         console.print(k)
         imp = st["imports"]
         console.print(

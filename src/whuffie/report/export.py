@@ -33,6 +33,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -482,15 +483,7 @@ def write_export(export: GraphExport, out: str | os.PathLike | BinaryIO, fmt: st
         except BrokenPipeError:  # the reader (head, a closed pager) stopped reading: not an error
             pass
         return []
-    out = Path(out)
-    if fmt in ("csv", "parquet") and out.exists() and not out.is_dir():
-        raise WhuffieError(f"{out} is a file; {fmt} exports write nodes.{fmt} and edges.{fmt} into a folder")
-    if fmt in ("gexf", "graphml"):
-        if out.is_dir():
-            raise WhuffieError(f"{out} is a folder; a {fmt} export is one file, "
-                               f"e.g. {out / ('graph.' + fmt)}")
-        if not out.parent.is_dir():
-            raise WhuffieError(f"cannot write {out}: folder {out.parent} does not exist")
+    out = export_target(out, fmt)
     try:
         if fmt in ("csv", "parquet"):
             out.mkdir(parents=True, exist_ok=True)
@@ -500,22 +493,147 @@ def write_export(export: GraphExport, out: str | os.PathLike | BinaryIO, fmt: st
         raise WhuffieError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc
 
 
-@contextmanager
-def _replacing(path: Path, binary: bool = False) -> Iterator[Any]:
-    """Write to ``path`` through a temporary file, so an interrupted export leaves no half file."""
-    tmp = path.with_name(path.name + ".part")
+def export_target(out: str | os.PathLike, fmt: str) -> Path:
+    """Check where an export of format ``fmt`` goes, before any work; return it as a path.
+
+    GEXF and GraphML replace one file, CSV and Parquet write ``nodes.*`` and ``edges.*`` into a
+    folder: see :func:`file_target` and :func:`folder_target`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> export_target(folder / "graph.gexf", "gexf").name
+    'graph.gexf'
+    >>> export_target(folder, "gexf")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    whuffie.errors.WhuffieError: ... is a folder; a gexf export is one file, e.g. .../graph.gexf
+    """
+    out = Path(out)
+    if fmt in ("csv", "parquet"):
+        folder_target(out, f"{fmt} exports write nodes.{fmt} and edges.{fmt} into a folder", parents=True)
+        for name in ("nodes", "edges"):
+            if out.is_dir():
+                file_target(out / f"{name}.{fmt}")
+        return out
+    if out.is_dir():
+        raise WhuffieError(f"{out} is a folder; a {fmt} export is one file, e.g. {out / ('graph.' + fmt)}")
+    return file_target(out)
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, for an error message."""
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _mode(path: Path, doing: str = "write") -> int | None:
+    """The mode of what ``path`` names (a link followed), ``None`` when nothing is there."""
     try:
-        with open(tmp, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8",
-                                                                       "newline": "\n"})) as f:
-            yield f
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        return path.stat().st_mode
+    except FileNotFoundError:  # a new path, or a link to nothing (replaced like a new path)
+        return None
+    except OSError as exc:  # a loop of links, a folder that cannot be searched...
+        raise WhuffieError(f"cannot {doing} {path}: {exc.strerror or exc}") from exc
+
+
+def file_target(path: str | os.PathLike) -> Path:
+    """Check that an output may replace ``path``: a regular file or a new path in an existing folder.
+
+    A device, a named pipe, a socket or a folder (or a link to one) is refused before anything
+    is written: an output replaces its file, and must not swallow ``/dev/null`` or block on a pipe.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> file_target(Path(tempfile.mkdtemp()) / "map.html").name
+    'map.html'
+    >>> file_target("/dev/null")
+    Traceback (most recent call last):
+    ...
+    whuffie.errors.WhuffieError: cannot write /dev/null: it is a character device, not a regular file; \
+give the path of a file
+    """
+    path = Path(path)
+    mode = _mode(path)
+    if mode is not None and not stat.S_ISREG(mode):
+        raise WhuffieError(f"cannot write {path}: it is {_kind(mode)}, not a regular file; give the path "
+                           "of a file")
+    if not path.parent.is_dir():
+        raise WhuffieError(f"cannot write {path}: folder {path.parent} does not exist")
+    return path
+
+
+def folder_target(path: str | os.PathLike, why: str = "the output is a folder", *,
+                  parents: bool = False, doing: str = "write into") -> Path:
+    """Check that an output folder may be ``path``: a folder or a new path in an existing folder.
+
+    With ``parents``, the new path's missing parents are left for the caller to make. An error
+    says ``cannot <doing> <path>: <what is wrong>; <why>``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> base = Path(tempfile.mkdtemp())
+    >>> folder_target(base / "tables").name
+    'tables'
+    >>> folder_target("/dev/null", "csv exports write nodes.csv and edges.csv into a folder")
+    Traceback (most recent call last):
+    ...
+    whuffie.errors.WhuffieError: cannot write into /dev/null: it is a character device; csv exports \
+write nodes.csv and edges.csv into a folder
+    """
+    path = Path(path)
+    mode = _mode(path, doing)
+    if mode is not None and not stat.S_ISDIR(mode):
+        what = "a file" if stat.S_ISREG(mode) else _kind(mode)
+        raise WhuffieError(f"cannot {doing} {path}: it is {what}; {why}")
+    if mode is None and not parents and not path.parent.is_dir():
+        raise WhuffieError(f"cannot {doing} {path}: folder {path.parent} does not exist")
+    return path
+
+
+@contextmanager
+def replacing(path: str | os.PathLike, binary: bool = False) -> Iterator[Any]:
+    """Write ``path`` through a temporary file beside it, so an interrupted write leaves no half file.
+
+    ``path`` is checked first (:func:`file_target`); the temporary ``<name>.part`` is made anew, never
+    opened through a link or a pipe left in its place. A failed write (a full disk, a read-only
+    file system) raises :class:`~whuffie.errors.WhuffieError` naming ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> with replacing(path) as f:
+    ...     _ = f.write("kept")
+    >>> path.read_text(), path.with_name("notes.txt.part").exists()
+    ('kept', False)
+    """
+    path = file_target(path)
+    tmp = path.with_name(path.name + ".part")
+    if tmp.is_symlink() or tmp.exists():
+        if not tmp.is_file() or tmp.is_symlink():
+            raise WhuffieError(f"cannot write {path}: {tmp} is in the way and not a regular file; remove it")
+        tmp.unlink()  # a half file left by an interrupted run
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with open(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8",
+                                                                          "newline": "\n"})) as f:
+                yield f
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as exc:  # a full disk, a read-only file system: named by the file asked for
+        raise WhuffieError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _target(out: str | os.PathLike | BinaryIO):
     """A binary file to write: the stream given, or ``out`` replaced through a temporary file."""
-    return nullcontext(out) if _is_stream(out) else _replacing(Path(out), binary=True)
+    return nullcontext(out) if _is_stream(out) else replacing(Path(out), binary=True)
 
 
 # -- XML ---------------------------------------------------------------------------------
@@ -848,7 +966,7 @@ def write_csv_tables(export: GraphExport, folder: str | os.PathLike) -> list[Pat
     paths = []
     for name, table in zip(("nodes.csv", "edges.csv"), csv_tables(export), strict=True):
         path = folder / name
-        with _replacing(path) as f:
+        with replacing(path) as f:
             _write_csv_table(table, f)
         paths.append(path)
     return paths
@@ -897,7 +1015,7 @@ def write_parquet_tables(export: GraphExport, folder: str | os.PathLike) -> list
         utc = pa.schema([pa.field(f.name, pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(f.type)
                          else f for f in table.schema])
         path = folder / name
-        with _replacing(path, binary=True) as f:
+        with replacing(path, binary=True) as f:
             pq.write_table(table.cast(utc), f, compression="zstd")
         paths.append(path)
     return paths

@@ -22,6 +22,7 @@ import jinja2
 import plotly.graph_objects as go
 from markupsafe import Markup
 
+from whuffie.errors import WhuffieError
 from whuffie.store.store import Store
 from whuffie.version import __version__
 
@@ -157,9 +158,15 @@ def write_report(store: Store, out: str | Path, title: str = "Whuffie report") -
     """
     # Importing registers the built-in sections, in this order.
     from whuffie.report import influence, spread, summary, voice  # noqa: F401
+    from whuffie.report.export import file_target, folder_target, replacing
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = folder_target(out, "the report is a folder (give a folder's name)", parents=True,
+                        doing="write the report to")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WhuffieError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc
+    index, bundle = file_target(out / "index.html"), file_target(out / "plotly.min.js")
     builders = [fn for _, fn in sorted(SECTIONS, key=lambda item: item[0])]
     sections = [s for s in (build(store) for build in builders) if s is not None]
     html = _env.get_template("report.html.j2").render(
@@ -170,11 +177,11 @@ def write_report(store: Store, out: str | Path, title: str = "Whuffie report") -
         db=str(store.path),
         map_link="map.html" if (out / "map.html").exists() else None,
     )
-    index = out / "index.html"
-    index.write_text(html, encoding="utf-8")
-    bundle = out / "plotly.min.js"
+    with replacing(index) as f:
+        f.write(html)
     if not bundle.exists():
         from plotly.offline import get_plotlyjs
 
-        bundle.write_text(get_plotlyjs(), encoding="utf-8")
+        with replacing(bundle) as f:
+            f.write(get_plotlyjs())
     return index, [section.id for section in sections]

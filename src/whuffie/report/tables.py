@@ -1,21 +1,26 @@
 """Tabular output shared by the CLI and the exports: JSON arrays and safe CSV.
 
 CSV files are opened in spreadsheets, where a cell starting with ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return is run as a formula. Every value that
-came from data and starts with one of those is prefixed with a single quote
-(the OWASP recommendation), so an export never executes anything.
+``-``, ``@``, a tab or a carriage return is run as a formula, also after
+leading white space or control characters. Every value that came from data and
+starts so is prefixed with a single quote (the OWASP recommendation), and every
+field holding a line break (``\\r`` included) is quoted, so an export never
+executes anything nor starts a row of its own.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TextIO
 
 import orjson
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A formula start: ``= + - @`` after any white space or control characters (spreadsheets skip
+#: them), or a value opening with a tab or a line break.
+_FORMULA = re.compile(r"[\s\x00-\x1f\x7f-\x9f]*[=+\-@]|[\t\r\n]")
 
 
 def safe_cell(value: Any) -> Any:
@@ -29,8 +34,10 @@ def safe_cell(value: Any) -> Any:
     '\\'=HYPERLINK("http://x")'
     >>> safe_cell(-3), safe_cell("-3"), safe_cell("hello")
     (-3, "'-3", 'hello')
+    >>> safe_cell("\\r=1+1"), safe_cell("  @SUM(A1)"), safe_cell("a=b")
+    ("'\\r=1+1", "'  @SUM(A1)", 'a=b')
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and _FORMULA.match(value):
         return "'" + value
     return value
 
@@ -54,11 +61,32 @@ def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: Te
     >>> write_csv([{"actor": "x:1", "note": "=1+1"}], ["actor", "note"], buf)
     >>> buf.getvalue().splitlines()
     ['actor,note', "x:1,'=1+1"]
+    >>> buf = io.StringIO()
+    >>> write_csv([{"actor": "x:1", "note": "a\\rb"}], ["actor", "note"], buf)
+    >>> buf.getvalue()
+    'actor,note\\nx:1,"a\\rb"\\n'
     """
-    writer = csv.writer(out, lineterminator="\n")
+    # The csv module quotes a field when it holds a character of the line terminator, and Python
+    # before 3.13 looks no further: with "\n" rows a bare "\r" went out unquoted, and every
+    # spreadsheet and csv reader took it as the end of the row. So rows are formatted with "\r\n"
+    # (both quoted), and written with the "\n" this module's outputs end their rows with.
+    line = _Line()
+    writer = csv.writer(line, lineterminator="\r\n")
     writer.writerow(columns)
+    out.write(line.text[:-2] + "\n")
     for row in rows:
         writer.writerow([safe_cell(_plain(row.get(c))) for c in columns])
+        out.write(line.text[:-2] + "\n")
+
+
+class _Line:
+    """The file object of a csv writer that keeps the one line a ``writerow`` writes."""
+
+    text = ""
+
+    def write(self, text: str) -> int:
+        self.text = text
+        return len(text)
 
 
 def to_json(value: Any) -> str:

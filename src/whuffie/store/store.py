@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from whuffie.errors import SchemaError, WhuffieError
 from whuffie.model import Records
-from whuffie.store.schema import INTERACTION_KINDS, MIGRATIONS, SCHEMA_VERSION
+from whuffie.store.schema import CANONICAL_TABLES, INTERACTION_KINDS, MIGRATIONS, SCHEMA_VERSION
 from whuffie.version import __version__
 
 #: Where the store lives when neither ``--db`` nor ``WHUFFIE_DB`` says otherwise.
@@ -44,6 +44,45 @@ def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def default_path() -> Path:
     """The store path from ``WHUFFIE_DB``, or ``./whuffie.duckdb``."""
     return Path(os.environ.get("WHUFFIE_DB") or DEFAULT_DB)
+
+
+#: What every store of the current schema holds; one missing means the file was damaged or edited.
+_REQUIRED = (*CANONICAL_TABLES, "meta", "runs", "interactions")
+
+
+def damaged(path: str | os.PathLike, detail: str) -> SchemaError:
+    """The error for a store file that cannot be read as a Whuffie store.
+
+    Examples
+    --------
+    >>> str(damaged("x.duckdb", "table 'actors' is missing"))
+    "store x.duckdb is damaged or not a Whuffie store (table 'actors' is missing): restore it from a \
+copy or re-import"
+    """
+    detail = " ".join(str(detail).split())  # DuckDB's messages span lines
+    return SchemaError(f"store {path} is damaged or not a Whuffie store ({detail}): restore it from a copy "
+                       "or re-import")
+
+
+def unreadable(exc: BaseException) -> bool:
+    """Whether a DuckDB error says the store's file cannot be read: damaged blocks, a failed read,
+    a missing table; not a full disk, a lock held by another process or a bug in a query.
+
+    Examples
+    --------
+    >>> unreadable(duckdb.Error("Corrupt database file: computed checksum 5381 does not match"))
+    True
+    >>> unreadable(duckdb.IOException("Could not write file: No space left on device"))
+    False
+    >>> unreadable(duckdb.ParserException("syntax error at or near SELEC"))
+    False
+    """
+    if isinstance(exc, duckdb.IOException):
+        text = str(exc).lower()
+        return not any(s in text for s in ("no space left", "read-only file system", "permission denied",
+                                           "lock"))
+    return isinstance(exc, duckdb.CatalogException | duckdb.InternalException
+                      | duckdb.SerializationException) or type(exc) is duckdb.Error
 
 
 def _now() -> datetime:
@@ -97,8 +136,14 @@ class Store:
             self.con = self._connect(target, True)
         try:
             self._migrate()
+            self._check_tables()
             if not read_only:
                 self._mark_interrupted()
+        except duckdb.Error as exc:
+            self.con.close()
+            if unreadable(exc):
+                raise damaged(self.path, exc) from exc
+            raise
         except BaseException:
             self.con.close()
             raise
@@ -110,11 +155,23 @@ class Store:
             # The storage version only matters when the file is created; existing files keep theirs.
             return _quiet(duckdb.connect(target, read_only=read_only, config=_CONFIG))
         except duckdb.IOException as exc:
-            raise WhuffieError(
-                f"cannot open store {self.path}: {exc}. Is another whuffie process using it?"
-            ) from exc
+            if "lock" in str(exc).lower():
+                raise WhuffieError(
+                    f"cannot open store {self.path}: {exc}. Is another whuffie process using it?"
+                ) from exc
+            if "not a valid DuckDB database file" in str(exc) or "read enough bytes" in str(exc):
+                raise damaged(self.path, exc) from exc
+            raise WhuffieError(f"cannot open store {self.path}: {exc}") from exc
         except duckdb.Error as exc:
             raise WhuffieError(f"cannot open store {self.path}: {exc}") from exc
+
+    def _check_tables(self) -> None:
+        present = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+        missing = [t for t in _REQUIRED if t not in present]
+        if missing:
+            raise damaged(self.path, f"{'tables' if len(missing) > 1 else 'table'} "
+                                     f"{', '.join(repr(t) for t in missing)} missing")
 
     def _version(self) -> int:
         has_meta = self.con.execute(

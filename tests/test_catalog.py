@@ -70,11 +70,17 @@ def test_an_older_store_is_migrated_and_described(tmp_path):
             con.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         con.execute("ALTER TABLE links DROP COLUMN normalized_url")  # version 4
         con.execute("ALTER TABLE quarantine DROP COLUMN severity")  # version 4
+        # Before version 4 a stub's children were stored again by every import of it.
+        con.execute("INSERT INTO tags VALUES ('x:m', 'a'), ('x:m', 'a'), ('x:m', 'b')")
+        con.execute("INSERT INTO links (message_id, url) VALUES ('x:m', 'https://a'), ('x:m', 'https://a')")
         con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     with whuffie.open(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.sql("SELECT * FROM latest_influence") == [{"actor_id": "x:1", "rank": 1}]
         assert store.sql("SELECT comment FROM duckdb_tables() WHERE table_name = 'runs'")[0]["comment"]
         assert store.influence is not None and store.runs()[0]["analysis"] == "influence"
+        assert store.sql("SELECT tag, count(*) AS n FROM tags GROUP BY tag ORDER BY tag") == [
+            {"tag": "a", "n": 1}, {"tag": "b", "n": 1}]
+        assert store.sql("SELECT count(*) AS n FROM links") == [{"n": 1}]
         assert "severity" in {c["column_name"] for c in store.sql(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = 'quarantine'")}

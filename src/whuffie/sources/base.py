@@ -17,6 +17,7 @@ is that the file is in its format; ``--format auto`` picks the surest reader.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -30,7 +31,17 @@ import orjson
 
 from whuffie.errors import SourceError
 from whuffie.model import Records
-from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt, loads_json_line
+from whuffie.sources.io import (
+    DAMAGED_INPUT,
+    MAX_RECORD_BYTES,
+    Input,
+    LongLine,
+    TooDeep,
+    depth_limited,
+    excerpt,
+    loads_json_line,
+    too_long,
+)
 
 
 @dataclass(slots=True)
@@ -54,7 +65,12 @@ class Raw:
         try:
             return excerpt(orjson.dumps(v, default=str).decode(), limit)
         except TypeError:
+            pass
+        try:
             return excerpt(repr(v), limit)
+        except RecursionError:
+            # Readers bound the depth of what they yield; a mapper may still nest deeper.
+            return f"<a {type(v).__name__} nested too deeply to show>"
 
 
 @dataclass(slots=True)
@@ -143,12 +159,56 @@ def _partial_json(text: str) -> Any:
     return None
 
 
+#: The longest text stored (a message's text, a profile's description), in characters.
+MAX_TEXT_CHARS = 16 << 20
+#: The longest other string stored (an id, a name, a title, a URL, a tag), in characters.
+#: The store imports with a bounded memory (384 MB): a 100 MB string exhausts it.
+MAX_FIELD_CHARS = 1 << 20
+_TEXT_FIELDS = frozenset({"text", "description"})
+
+
+def check_sizes(records: Records) -> Records:
+    """Return ``records``, or raise a :class:`SourceError` when a string field is too long.
+
+    The limits are :data:`MAX_TEXT_CHARS` for texts and :data:`MAX_FIELD_CHARS`
+    for the other fields; the import quarantines such a record.
+
+    Examples
+    --------
+    >>> from whuffie.model import Message
+    >>> r = Records(messages=[Message("x:1", "x", "x:" + "a" * (2 << 20), None)])
+    >>> check_sizes(r)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    whuffie.errors.SourceError: field 'actor_id' of message 'x:1' is 2097154 characters long, ...
+    """
+    for group in (records.messages, records.context, records.actors, records.profiles,
+                  records.mentions, records.links, records.tags, records.recipients,
+                  records.ratings, records.ties):
+        for item in group:
+            for name in item.__slots__:
+                value = getattr(item, name)
+                if type(value) is str and len(value) > MAX_FIELD_CHARS:
+                    limit = MAX_TEXT_CHARS if name in _TEXT_FIELDS else MAX_FIELD_CHARS
+                    if len(value) > limit:
+                        what = type(item).__name__.lower()
+                        ident = getattr(item, "id", getattr(item, "message_id", ""))
+                        ident = ident if len(ident) <= 200 else ident[:200] + "..."
+                        raise SourceError(
+                            f"field '{name}' of {what} {ident!r} is {len(value)} characters long, "
+                            f"more than the limit of {limit >> 20} MiB for such a field; "
+                            "the record is not stored")
+    return records
+
+
 class Reader:
     """Base class of the source format readers.
 
     Subclasses set the class attributes, implement :meth:`sniff`, :meth:`read`
     and :meth:`map_record`, and are registered under their ``id`` in the
-    ``whuffie.readers`` entry-point group.
+    ``whuffie.readers`` entry-point group. What a subclass's :meth:`map_record`
+    returns passes :func:`check_sizes`, so no reader stores a string larger than
+    the store's import can hold.
 
     Parameters
     ----------
@@ -169,6 +229,20 @@ class Reader:
     #: per line and :meth:`map_record` needs nothing else from the file: large files
     #: are then parsed and mapped by several worker processes.
     parallel_lines: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("map_record")
+        if own is None or getattr(own, "_checked", False):
+            return
+
+        # Wrapped here rather than in each reader: external readers get the same limits.
+        @functools.wraps(own)
+        def map_record(self, raw: Any) -> Records:
+            return check_sizes(own(self, raw))
+
+        map_record._checked = True  # type: ignore[attr-defined]
+        cls.map_record = map_record  # type: ignore[method-assign]
 
     def __init__(self, **options: str) -> None:
         unknown = sorted(set(options) - set(self.options_help))
@@ -241,6 +315,9 @@ def json_lines(inp: Input) -> Iterator[Raw | Bad]:
     from whuffie.sources.io import loads_json_line
 
     for n, offset, line in inp.lines():
+        if isinstance(line, LongLine):
+            yield Bad(too_long(line, n), n, offset, excerpt(line))
+            continue
         if not line.strip():
             continue
         try:
@@ -336,6 +413,14 @@ def _units(inp: Input, stream_keys: tuple[str, ...]) -> Iterator[Raw | Bad]:
             taken.append((n, offset, line))
         offset += len(line)
         if len(line) >= LINE_LIMIT and not line.endswith(b"\n"):
+            if len(taken) == 2 and _parse_line(taken[0][2]) is not _BROKEN:
+                # JSON lines whose second line is long: read it as a line, within the limit.
+                line += stream.readline(MAX_RECORD_BYTES - len(line))
+                if len(line) >= MAX_RECORD_BYTES and not line.endswith(b"\n"):
+                    line = LongLine.skip_rest(line, stream.readline)
+                offset = taken[1][1] + (line.length if isinstance(line, LongLine) else len(line))
+                taken[1] = (n, taken[1][1], line)
+                break
             prefix = b"".join(x[2] for x in taken).lstrip(b"\xef\xbb\xbf")
             yield from _document(_Prefixed(prefix, stream), stream_keys, prefix)
             return
@@ -358,6 +443,9 @@ def _units(inp: Input, stream_keys: tuple[str, ...]) -> Iterator[Raw | Bad]:
     for k, (ln, off, line) in enumerate(_chain(second, inp.lines())):
         if k:  # inp.lines() counts from where the two lines above stopped
             ln, off = ln + n, off + offset
+        if isinstance(line, LongLine):
+            yield Bad(too_long(line, ln), ln, off, excerpt(line))
+            continue
         if not line.strip():
             continue
         parsed = _parse_line(line)
@@ -404,6 +492,7 @@ def _document(src, stream_keys: tuple[str, ...], head: bytes) -> Iterator[Raw | 
     """Stream the units of one or more JSON documents with ijson."""
     import ijson
 
+    src = depth_limited(src)
     n = 0
     # ijson builds the items of an array in C when told their path: ~8x faster than building
     # them from events here. That works for an array, and for an object whose first member is
@@ -453,6 +542,8 @@ def _document(src, stream_keys: tuple[str, ...], head: bytes) -> Iterator[Raw | 
                 yield Bad(f"expected a JSON object or array, found {value!r}"[:200], n, None, "")
     except DAMAGED_INPUT as exc:
         yield Bad(_damaged(exc), n + 1, None, "")
+    except TooDeep as exc:
+        yield Bad(f"item {n + 1}: {exc}; the rest of the document cannot be read", n + 1, None, "")
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError) as exc:
         reason = " ".join(str(exc).split())[:200]
         yield Bad(f"invalid JSON in item {n + 1} ({reason})", n + 1, None, "")

@@ -107,7 +107,7 @@ from typing import Any
 from whuffie.errors import SourceError
 from whuffie.model import Message, Records
 from whuffie.sources.base import Bad, Raw, Reader, Sample
-from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt
+from whuffie.sources.io import DAMAGED_INPUT, Input, LongLine, excerpt, too_long
 
 #: The label file looked up beside a tree file and in the folder above it.
 LABEL_FILE = "label.txt"
@@ -284,6 +284,9 @@ class CascadeTreeReader(Reader):
         pending: list[tuple[int, int, tuple, tuple]] = []
         try:
             for n, offset, line in inp.lines():
+                if isinstance(line, LongLine):
+                    yield Bad(too_long(line, n), n, offset, excerpt(line))
+                    continue
                 text = line.decode("utf-8", "replace")
                 if not text.strip():
                     continue

@@ -74,7 +74,15 @@ import orjson
 from whuffie.errors import SourceError
 from whuffie.model import Actor, Link, Mention, Message, Problem, Rating, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of
-from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt, loads_json_line
+from whuffie.sources.io import (
+    DAMAGED_INPUT,
+    MAX_RECORD_BYTES,
+    Input,
+    LongLine,
+    excerpt,
+    loads_json_line,
+    too_long,
+)
 from whuffie.sources.text import html_links, html_to_text
 from whuffie.sources.times import parse_time
 
@@ -193,14 +201,19 @@ class DiscourseReader(Reader):
         stream = inp.stream
         n, offset = 0, 0
         try:
-            first = stream.readline()
+            first = stream.readline(MAX_RECORD_BYTES)
             while first and not first.strip():
                 n, offset = n + 1, offset + len(first)
-                first = stream.readline()
+                first = stream.readline(MAX_RECORD_BYTES)
             n += 1
             value = _object_line(first)
             if value is None:
-                data = first + stream.read()
+                data = first + stream.read(MAX_RECORD_BYTES + 1 - len(first))
+                if len(data) > MAX_RECORD_BYTES:
+                    yield Bad(f"the document is larger than the limit of one record "
+                              f"({MAX_RECORD_BYTES >> 20} MiB); not read", n, offset,
+                              excerpt(data[:500]))
+                    return
         except DAMAGED_INPUT as exc:
             yield Bad(f"the compressed data is damaged ({exc})", n or None, offset, "")
             return
@@ -224,13 +237,19 @@ class DiscourseReader(Reader):
         """The lines after the first of a JSON-lines file: one topic per line."""
         while True:
             try:
-                line = stream.readline()
+                line = stream.readline(MAX_RECORD_BYTES)
+                if len(line) >= MAX_RECORD_BYTES and not line.endswith(b"\n"):
+                    line = LongLine.skip_rest(line, stream.readline)
             except DAMAGED_INPUT as exc:
                 yield Bad(f"the compressed data is damaged ({exc})", n + 1, offset, "")
                 return
             if not line:
                 return
             n += 1
+            if isinstance(line, LongLine):
+                yield Bad(too_long(line, n), n, offset, excerpt(line))
+                offset += line.length
+                continue
             if line.strip():
                 try:
                     value = loads_json_line(line)

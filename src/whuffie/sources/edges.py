@@ -254,8 +254,14 @@ class EdgesReader(Reader):
         base = self._settings(inp.path, whole_graph=True)
         # igraph parses from a path; a compressed input is decompressed to a temporary file.
         with tempfile.NamedTemporaryFile(suffix="." + kind) as tmp:
+            strings = _GmlStrings() if kind == "gml" else None
             while chunk := inp.stream.read(1 << 20):
                 tmp.write(chunk)
+                if strings is not None and strings.feed(chunk):
+                    yield Bad(f"a GML string is longer than the limit of {MAX_GML_STRING >> 20} MiB "
+                              f"(before byte {strings.at:,}); igraph reads one in time growing with "
+                              "the square of its length, so the graph is not read", None, 0, "")
+                    return
             tmp.flush()
             try:
                 with warnings.catch_warnings():
@@ -367,3 +373,42 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+#: The longest quoted string of a GML file read (labels are names, a few dozen characters).
+MAX_GML_STRING = 1 << 20
+
+
+class _GmlStrings:
+    """Follows the quoted strings of a GML file fed in chunks; tells when one is too long.
+
+    GML strings hold no quote (they escape it as ``&quot;``), so quotes alternate opening and
+    closing.
+
+    Examples
+    --------
+    >>> s = _GmlStrings(limit=5)
+    >>> s.feed(b'graph [ label "ab'), s.feed(b'c" ] node [ label "abcdef'), s.at
+    (False, True, 42)
+    """
+
+    def __init__(self, limit: int = MAX_GML_STRING) -> None:
+        self.limit = limit
+        self.inside = False
+        self.run = 0
+        self.at = 0
+
+    def feed(self, chunk: bytes) -> bool:
+        """Follow ``chunk``; True when a string is longer than the limit."""
+        pos = 0
+        while (q := chunk.find(b'"', pos)) >= 0:
+            if self.inside:  # a closing quote
+                self.run += q - pos
+                if self.run > self.limit:
+                    break
+            self.inside, self.run, pos = not self.inside, 0, q + 1
+        else:
+            if self.inside:
+                self.run += len(chunk) - pos
+        self.at += len(chunk)
+        return self.run > self.limit

@@ -110,13 +110,14 @@ import orjson
 from whuffie.errors import SourceError
 from whuffie.model import Actor, Link, Message, Records, Tag, Tie
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of
-from whuffie.sources.io import Input, detect_encoding, excerpt
+from whuffie.sources.io import MAX_RECORD_BYTES, Input, depth_limited, detect_encoding, excerpt
 from whuffie.sources.text import html_links, html_to_text, urls
 from whuffie.sources.times import parse_time
 
 PLATFORM = "web"
-#: The largest feed document read (feeds are small; this guards against a mistake).
-MAX_FEED_BYTES = 256 << 20
+#: The largest feed document read: it is parsed whole, so it is one record (feedparser holds
+#: it several times over: a 100 MB feed took 800 MB). Real feeds are well under 20 MB.
+MAX_FEED_BYTES = MAX_RECORD_BYTES
 
 _JSONFEED = re.compile(r'"version"\s*:\s*"https?://jsonfeed\.org/version/1')
 _RSS_IN_JSON = re.compile(r'^\{\s*"rss"\s*:\s*\{')
@@ -455,6 +456,15 @@ class FeedReader(Reader):
             yield Bad(f"not a readable feed ({exc or 'no feed found'})", _error_line(exc), None,
                       excerpt(data[:500]))
             return
+        broken_at = _error_line(parsed.get("bozo_exception")) if parsed.get("bozo") else None
+        if not entries and broken_at is not None:
+            # A document cut (or broken) before its first entry: nothing is read, and the
+            # file must not pass for an empty feed.
+            reason = " ".join(str(parsed.get("bozo_exception")).split())
+            offset = _line_offset(data, broken_at)
+            yield Bad(f"the feed is cut off or broken before its first entry ({reason}); "
+                      "no entry was read", broken_at, offset, excerpt(data[offset:offset + 500]))
+            return
         alternate = None
         self_link = None
         for link in feed.get("links", []):
@@ -520,7 +530,8 @@ class FeedReader(Reader):
         item_path = "items.item" if kind == "jsonfeed" else "rss.channel.item.item"
         header: dict[str, Any] = {}
         try:
-            for pfx, event, value in ijson.parse(io.BytesIO(data)):
+            # Depth-limited: ijson keeps every open level, and a broken feed may nest without end.
+            for pfx, event, value in ijson.parse(depth_limited(io.BytesIO(data))):
                 if event != "string" or (prefix and not pfx.startswith(prefix + ".")):
                     continue
                 key = pfx[len(prefix) + 1:] if prefix else pfx
@@ -531,7 +542,7 @@ class FeedReader(Reader):
         site = _json_site(header, [], kind)
         n = 0
         try:
-            for item in ijson.items(io.BytesIO(data), item_path, use_float=True):
+            for item in ijson.items(depth_limited(io.BytesIO(data)), item_path, use_float=True):
                 n += 1
                 yield Raw({"entry": item, "format": kind, "site": site}, n)
         except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError) as exc:
@@ -628,6 +639,16 @@ def _error_line(exc: Any) -> int | None:
         return int(getter()) if getter else None
     except (TypeError, ValueError):
         return None
+
+
+def _line_offset(data: bytes, line: int) -> int:
+    """The byte offset where 1-based ``line`` of ``data`` starts (the end, past the last line)."""
+    pos = 0
+    for _ in range(line - 1):
+        pos = data.find(b"\n", pos) + 1
+        if not pos:
+            return len(data)
+    return pos
 
 
 def _line_numbers(data: bytes, offsets: list[int]) -> list[int | None]:

@@ -18,17 +18,48 @@ import hashlib
 import io
 import lzma
 import os
+import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import charset_normalizer
+import ijson
+import numpy as np
 import orjson
 import zstandard
 
 #: How much of a file the sniffers see.
 HEAD_SIZE = 64 * 1024
+
+# -- limits -----------------------------------------------------------------------------------
+#
+# Whatever the input, memory stays bounded: a record (a line of JSON lines, an email, a
+# whole-file JSON document parsed at once) is never held beyond MAX_RECORD_BYTES, and JSON
+# streamed with ijson is never nested beyond MAX_JSON_DEPTH. Real data is far below both:
+# a twarc2 page of 500 tweets with its expansions is 2-5 MB, a Pushshift line under 1 MB,
+# and API responses nest a few dozen levels (a Bluesky thread of 200 replies ~400).
+
+#: The longest record (a line, an email, a JSON document read whole) kept, in bytes.
+MAX_RECORD_BYTES = 64 << 20
+#: The deepest nesting of a JSON value read from a streamed document. ijson keeps the path
+#: of every open level, so its memory grows with the square of the depth (3 GB at 50,000).
+#: The same bound lets the store encode any record's fields without deep recursion.
+MAX_JSON_DEPTH = 512
+#: The longest single value (a string, a number) of a JSON document streamed with ijson.
+#: ijson's time grows with the square of a string's length (8 MiB: 0.5 s, 16 MiB: 2 s,
+#: 64 MiB: 32 s); real text fields are far shorter (a Telegram message: 4096 characters).
+MAX_JSON_VALUE_BYTES = 8 << 20
+#: The most bytes a compressed file may give per byte it holds, once it has given
+#: :data:`BOMB_FLOOR_BYTES`: real exports compress 5-20 times (Pushshift's zstd --long dumps
+#: about 10); a file that gives two hundred times its size is a decompression bomb, and reading
+#: it on would take hours (2.5 GB of newlines fit in 2.4 MB of gzip).
+MAX_COMPRESSION_RATIO = 200
+#: Bytes a compressed file gives before its ratio is checked.
+BOMB_FLOOR_BYTES = 16 << 20
+#: How much of an over-long line is kept for the quarantine excerpt.
+_LONG_HEAD = 1024
 
 _MAGIC = (
     (b"\x1f\x8b", "gzip"),
@@ -60,6 +91,75 @@ def compression_of(path: str | os.PathLike) -> str | None:
     """
     with open(path, "rb") as fh:
         return _compression(fh.read(8))
+
+
+class DecompressionBomb(OSError):
+    """A compressed file that gives more than :data:`MAX_COMPRESSION_RATIO` times its size."""
+
+
+class _BombGuard:
+    """The decompressed bytes of ``stream``; raises :class:`DecompressionBomb` once they pass
+    :data:`BOMB_FLOOR_BYTES` and :data:`MAX_COMPRESSION_RATIO` times the compressed bytes read.
+
+    A proxy, not a buffer: the decompressor's own ``readline`` and ``peek`` give the lines
+    before a damaged block, which a buffer filled in large reads would lose with the error.
+
+    Examples
+    --------
+    >>> import gzip
+    >>> raw = _HashingFile(io.BytesIO(gzip.compress(b"\\n" * (BOMB_FLOOR_BYTES + 1))))
+    >>> guard = _BombGuard(gzip.GzipFile(fileobj=raw), raw, Path("x.gz"))
+    >>> while guard.read(1 << 20):
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    whuffie.sources.io.DecompressionBomb: x.gz gives more than 200 times its size once decompressed ...
+    """
+
+    def __init__(self, stream, raw: _HashingFile, path: Path) -> None:
+        self._stream, self._raw, self._path = stream, raw, path
+        self.given = 0
+
+    def _count(self, n: int) -> None:
+        self.given += n
+        if self.given > BOMB_FLOOR_BYTES and self.given > MAX_COMPRESSION_RATIO * max(self._raw.consumed, 1):
+            raise DecompressionBomb(
+                f"{self._path} gives more than {MAX_COMPRESSION_RATIO} times its size once decompressed "
+                f"({self.given >> 20} MiB from {self._raw.consumed:,} bytes): a decompression bomb? "
+                "Decompress it yourself if it is genuine")
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._count(len(data))
+        return data
+
+    def read1(self, size: int = -1) -> bytes:
+        data = self._stream.read1(size)
+        self._count(len(data))
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self._stream.readline(size)
+        self._count(len(data))
+        return data
+
+    def readinto(self, buffer) -> int:
+        n = self._stream.readinto(buffer)
+        self._count(n or 0)
+        return n
+
+    def peek(self, size: int = 0) -> bytes:
+        return self._stream.peek(size)
+
+    def readable(self) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[bytes]:
+        while line := self.readline():
+            yield line
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 class _HashingFile(io.RawIOBase):
@@ -195,19 +295,25 @@ class Input:
         self.stream = io.BufferedReader(_Replay(head, self.stream), 1 << 20)  # type: ignore[assignment]
         return head
 
+    def _zstd(self, raw: BinaryIO) -> BinaryIO:
+        # Pushshift dumps use a 2 GiB window ("--long=31"); the default decoder refuses them.
+        dctx = zstandard.ZstdDecompressor(max_window_size=2**31)
+        return self._guarded(io.BufferedReader(dctx.stream_reader(raw, read_across_frames=True), 1 << 20))
+
     def _decompressing(self, raw: BinaryIO) -> BinaryIO:
         c = self.compression
         if c is None:
             return raw
         if c == "gzip":
-            return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+            return self._guarded(gzip.GzipFile(fileobj=raw, mode="rb"))
         if c == "bzip2":
-            return bz2.BZ2File(raw, "rb")  # type: ignore[return-value]
+            return self._guarded(bz2.BZ2File(raw, "rb"))
         if c == "xz":
-            return lzma.LZMAFile(raw, "rb")  # type: ignore[return-value]
-        # Pushshift dumps use a 2 GiB window ("--long=31"); the default decoder refuses them.
-        dctx = zstandard.ZstdDecompressor(max_window_size=2**31)
-        return io.BufferedReader(dctx.stream_reader(raw, read_across_frames=True), 1 << 20)  # type: ignore[return-value]
+            return self._guarded(lzma.LZMAFile(raw, "rb"))
+        return self._zstd(raw)
+
+    def _guarded(self, stream) -> BinaryIO:
+        return _BombGuard(stream, self._raw, self.path)  # type: ignore[return-value]
 
     @property
     def consumed(self) -> int:
@@ -222,17 +328,20 @@ class Input:
                 self.size = self._raw.consumed
         return self._sha256
 
-    def lines(self) -> Iterator[tuple[int, int, bytes]]:
+    def lines(self, limit: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, int, bytes]]:
         """Yield ``(line_number, byte_offset, raw_line)`` from the decompressed stream.
 
         Line numbers are 1-based and byte offsets are into the decompressed
         bytes, so a quarantined record can be found again with ``sed -n`` or
-        ``tail -c``.
+        ``tail -c``. A line longer than ``limit`` bytes is never held whole: it is
+        skipped in bounded chunks and yielded as a :class:`LongLine` (its first
+        bytes, and its length), which the reader quarantines.
         """
-        offset = 0
-        for n, line in enumerate(self.stream, 1):
+        offset, n = 0, 1
+        for line in bounded_lines(self.stream, limit):
             yield n, offset, line
-            offset += len(line)
+            offset += line_length(line)
+            n += line_count(line)
 
     def close(self) -> None:
         """Close the file (the hash is completed first)."""
@@ -245,6 +354,195 @@ class Input:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def bounded_lines(stream, limit: int = MAX_RECORD_BYTES) -> Iterator[bytes]:
+    """The lines of a binary stream, none held beyond ``limit`` bytes: a longer one is skipped
+    in bounded chunks and yielded as a :class:`LongLine`; a run of empty lines (from a stream
+    that can ``peek``) is one item, whose new lines :func:`line_count` counts.
+
+    A flood of new lines (2.5 GB fit in 2.4 MB of gzip) would otherwise cost a Python loop turn
+    per line: hours for nothing.
+
+    Examples
+    --------
+    >>> import io
+    >>> lines = bounded_lines(io.BufferedReader(io.BytesIO(b"ab\\nabcdefg\\n\\n\\n\\nc")), 4)
+    >>> [(bytes(x), line_length(x), line_count(x)) for x in lines]
+    [(b'ab\\n', 3, 1), (b'abcd', 8, 1), (b'\\n\\n\\n', 3, 3), (b'c', 1, 1)]
+    """
+    readline = stream.readline
+    peek = getattr(stream, "peek", None)
+    while line := readline(limit):
+        if len(line) >= limit and not line.endswith(b"\n"):
+            line = LongLine.skip_rest(line, readline)
+        elif line == b"\n" and peek is not None:
+            run, size = [line], 1
+            while size < limit:
+                head = peek(1 << 16)[:limit - size]
+                k = len(head) - len(head.lstrip(b"\n"))
+                if not k:
+                    break
+                run.append(stream.read(k))
+                size += k
+            line = b"".join(run) if len(run) > 1 else line
+        yield line
+
+
+def line_length(line: bytes) -> int:
+    """The length in the file of a line :func:`bounded_lines` gave (a :class:`LongLine`'s whole length)."""
+    return line.length if isinstance(line, LongLine) else len(line)
+
+
+def line_count(line: bytes) -> int:
+    """How many lines of the file an item of :func:`bounded_lines` stands for."""
+    return 1 if isinstance(line, LongLine) else (line.count(b"\n") or 1)
+
+
+class LongLine(bytes):
+    """The first bytes of a line longer than the record limit; ``length`` is its full length.
+
+    Examples
+    --------
+    >>> chunks = iter([b"bbbb", b"cc\\n"])
+    >>> long = LongLine.skip_rest(b"aaaa", lambda size: next(chunks))
+    >>> bytes(long), long.length
+    (b'aaaa', 11)
+    >>> too_long(long, 7)
+    'line 7 is 11 bytes long, more than the limit of one record (64 MiB); it was skipped'
+    """
+
+    length: int
+
+    @classmethod
+    def skip_rest(cls, start: bytes, readline) -> LongLine:
+        """Read the rest of a line whose first bytes are ``start`` in bounded chunks, keeping none."""
+        length = len(start)
+        while part := readline(1 << 20):
+            length += len(part)
+            if part.endswith(b"\n"):
+                break
+        line = cls(start[:_LONG_HEAD])
+        line.length = length
+        return line
+
+
+def too_long(line: LongLine, n: int | None) -> str:
+    """The quarantine reason of an over-long line (see :class:`LongLine`)."""
+    where = f"line {n}" if n is not None else "a line"
+    return (f"{where} is {line.length} bytes long, more than the limit of one record "
+            f"({MAX_RECORD_BYTES >> 20} MiB); it was skipped")
+
+
+class TooDeep(ijson.common.JSONError):
+    """A streamed JSON document nested deeper than :data:`MAX_JSON_DEPTH`, or holding a
+    value longer than :data:`MAX_JSON_VALUE_BYTES`.
+
+    It is an ijson error, so a reader streaming with ijson reports it where it reports
+    broken JSON.
+    """
+
+
+def depth_limited(stream, limit: int = MAX_JSON_DEPTH) -> _DepthLimited:
+    """Wrap a binary stream of JSON so that reading past ``limit`` levels of nesting raises
+    :class:`TooDeep` (before a parser such as ijson builds those levels).
+
+    Examples
+    --------
+    >>> depth_limited(io.BytesIO(b'[[1], {"a": "[[[["}]'), 2).read()
+    b'[[1], {"a": "[[[["}]'
+    >>> stream = depth_limited(io.BytesIO(b'[[[1]]]'), 2)
+    >>> stream.read()
+    b'[['
+    >>> stream.read()
+    Traceback (most recent call last):
+    ...
+    whuffie.sources.io.TooDeep: the JSON is nested more than 2 levels deep (the limit) at byte 2
+    """
+    return _DepthLimited(stream, limit)
+
+
+#: An escape sequence inside a JSON string: its second byte is never a quote that counts.
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+#: Byte -> 1 opening bracket, 3 closing bracket, 2 quote, 4 comma or colon, 0 anything else.
+_KIND = np.zeros(256, np.int8)
+_KIND[[ord("["), ord("{")]] = 1
+_KIND[[ord("]"), ord("}")]] = 3
+_KIND[ord('"')] = 2
+_KIND[[ord(","), ord(":")]] = 4
+#: Bytes scanned at once (the scan's arrays take about 20 bytes per byte scanned).
+_SCAN_SLICE = 1 << 20
+#: Kind -> change of depth.
+_STEP = np.array([0, 1, 0, -1, 0], np.int8)
+
+
+class _DepthLimited:
+    """See :func:`depth_limited`.
+
+    No JSON library reports the depth of a stream without building it, so the bytes are
+    scanned here, vectorised with numpy (hundreds of MB/s): escapes are dropped, quotes
+    counted to tell string bytes from structure, and the brackets outside strings summed.
+    """
+
+    def __init__(self, stream, limit: int) -> None:
+        self._stream, self._limit = stream, limit
+        self._depth = 0
+        self._in_string = False
+        self._escaped = False
+        self._at = 0
+        self._last = 0  # position of the last token boundary
+        self._error: TooDeep | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        # The bytes before the problem are returned first, so that the parser yields the
+        # records before it; the next read raises.
+        if self._error is not None:
+            raise self._error
+        data = self._stream.read(size)
+        keep = 0
+        # In slices, so that the scan's arrays stay small whatever the read's size.
+        for start in range(0, len(data), _SCAN_SLICE):
+            keep = start + self._scan(data[start:start + _SCAN_SLICE])
+            if self._error is not None:
+                break
+        return data[:keep] if keep < len(data) else data
+
+    def _scan(self, data: bytes) -> int:
+        """Follow ``data``; return how much of it comes before a problem (all, if none)."""
+        at, self._at = self._at, self._at + len(data)
+        scanned = data
+        if self._escaped:
+            scanned, self._escaped = b"_" + data[1:], False
+        if b"\\" in scanned:
+            # Escape pairs become two neutral bytes: positions stay those of the data.
+            scanned = _ESCAPE.sub(b"__", scanned)
+            if scanned.endswith(b"\\"):  # an escape cut by the chunk's end
+                scanned, self._escaped = scanned[:-1] + b"_", True
+        a = np.frombuffer(scanned, np.uint8)
+        where = np.flatnonzero(_KIND[a])  # quotes, brackets, commas and colons only
+        kind = _KIND[a[where]]
+        quotes = np.cumsum(kind == 2, dtype=np.int32) + self._in_string
+        outside = (quotes & 1) == 0
+        if len(where):
+            depth = np.cumsum(np.where(outside, _STEP[kind], 0), dtype=np.int64) + self._depth
+            over = depth > self._limit
+            if over.any():
+                cut = int(where[over.argmax()])
+                self._error = TooDeep(f"the JSON is nested more than {self._limit} levels deep "
+                                      f"(the limit) at byte {at + cut}")
+                return cut
+            self._depth = int(depth[-1])
+            self._in_string = bool(quotes[-1] & 1)
+        # A token (string, number) is what lies between two structural bytes outside strings
+        # or between two quotes: ijson holds it whole, so its length is bounded too.
+        bounds = where[np.flatnonzero(outside | (kind == 2))] + at
+        gaps = np.diff(bounds, prepend=self._last, append=at + len(data))
+        if len(gaps) and int(gaps.max()) > MAX_JSON_VALUE_BYTES:
+            self._error = TooDeep(f"a JSON value is longer than the limit of "
+                                  f"{MAX_JSON_VALUE_BYTES >> 20} MiB before byte {at + len(data)}")
+        if len(bounds):
+            self._last = int(bounds[-1])
+        return len(data)
 
 
 #: What a damaged or truncated compressed file raises while it is read.
@@ -366,7 +664,19 @@ def loads_json_line(line: bytes):
     {'a': 1}
     >>> loads_json_line('{"name": "Zo\\u00eb"}'.encode("cp1252"))
     {'name': 'Zoë'}
+    >>> loads_json_line(b"[" * 600 + b"]" * 600)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    orjson.JSONDecodeError: the JSON is nested more than 512 levels deep (the limit) at byte 512...
     """
+    if line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH:
+        # Possibly nested deeper than the store encodes (orjson itself parses 1024 levels).
+        stream = depth_limited(io.BytesIO(line))
+        try:
+            stream.read()
+            stream.read()
+        except TooDeep as exc:
+            raise orjson.JSONDecodeError(str(exc), "", 0) from None
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError:

@@ -148,10 +148,12 @@ _LIST_SEPARATOR = re.compile(r"[,;]")
 _WS = re.compile(r"\s+")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _ENCODED_GAP = re.compile(r"(?<=\?=)\s+(?==\?)")
-_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+# The local part is bounded (RFC 5321 allows 64 characters): unbounded, a long run of such
+# characters without "@" made every search quadratic in the header's length.
+_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 # Pipermail / Hypermail obfuscation: "user at example.com", "user (at) example.com".
 _OBFUSCATED = re.compile(
-    r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+)\s+(?:at|\(at\)|\[at\])\s+([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)",
+    r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64})\s+(?:at|\(at\)|\[at\])\s+([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)",
     re.IGNORECASE,
 )
 _ANGLE_ID = re.compile(r"<([^<>\s]+)>")
@@ -481,22 +483,26 @@ def _fast_split(data: bytes) -> tuple[dict[str, list[str]], bytes] | None:
     """
     m = _HEADER_END.search(data)
     head, body = (data[:m.start()], data[m.end():]) if m else (data, b"")
-    headers: dict[str, list[str]] = {}
-    current: list[str] | None = None
+    # Each value is gathered as a list of its lines and joined once: appending to a string
+    # held in a list copies it, quadratic in the number of continuation lines.
+    parts: dict[str, list[list[bytes]]] = {}
+    current: list[bytes] | None = None
     for line in head.split(b"\n"):
         if line.endswith(b"\r"):
             line = line[:-1]
         if line[:1] in (b" ", b"\t"):
             if current is None:
                 return None
-            current[-1] += "\n" + line.decode("ascii", "surrogateescape")
+            current.append(line)
             continue
         m = _HEADER_LINE.match(line)
         if m is None:
             return None
         name = line[:m.end() - 1].decode("ascii").lower()
-        current = headers.setdefault(name, [])
-        current.append(line[m.end():].lstrip(b" \t").decode("ascii", "surrogateescape"))
+        current = [line[m.end():].lstrip(b" \t")]
+        parts.setdefault(name, []).append(current)
+    headers = {name: [b"\n".join(lines).decode("ascii", "surrogateescape") for lines in values]
+               for name, values in parts.items()}
     return headers, body
 
 
@@ -915,8 +921,10 @@ def split_mbox(stream, chunk_size: int = 1 << 20) -> Iterator[tuple[bytes, int, 
     ...         b"From b Mon Jan  6 10:00:00 2020\\nB: 2\\n")
     >>> [(m, line, offset) for m, line, offset in split_mbox(io.BytesIO(data))]
     [(b'A: 1\\n\\nFrom x\\n', 1, 0), (b'B: 2\\n', 6, 47)]
+    >>> [(m, line, offset) for m, line, offset in split_mbox(io.BytesIO(b"\\xef\\xbb\\xbf" + data))][0]
+    (b'A: 1\\n\\nFrom x\\n', 1, 3)
     """
-    buf = b""
+    buf = bytearray()
     base = 0  # where the unsent data starts in buf: the current From_ line, or the preamble
     base_line, base_offset = 1, 0  # line number and file offset of buf[base]
     current = False  # whether buf[base] starts a message (else: preamble or skipped text)
@@ -929,7 +937,7 @@ def split_mbox(stream, chunk_size: int = 1 << 20) -> Iterator[tuple[bytes, int, 
     def outside(end: int) -> Iterator[Bad]:
         """Report text outside any message (once) between base and end."""
         nonlocal quiet
-        text = buf[base:end]
+        text = bytes(buf[base:end])
         stripped = text.lstrip()
         if stripped and not quiet:
             quiet = True
@@ -939,24 +947,25 @@ def split_mbox(stream, chunk_size: int = 1 << 20) -> Iterator[tuple[bytes, int, 
                       excerpt(stripped.split(b"\n", 1)[0]))
 
     while True:
-        m = _SEPARATOR.search(buf, scan)
-        if m is not None:
-            p = m.start()
+        p = _next_separator(buf, scan)
+        found = p >= 0
+        if found:
             eol = buf.find(b"\n", p)
             nxt_end = buf.find(b"\n", eol + 1) if eol >= 0 else -1
-        if m is None or (nxt_end < 0 and not eof):
+        if not found or (nxt_end < 0 and not eof):
             # No candidate, or the line after it is incomplete: read more, or finish.
             if eof:
                 break
-            if m is not None:
-                scan = p
+            # Resume the search where a separator may still start, not from the same place:
+            # rescanning a long message at every chunk made the split quadratic.
+            scan = p if found else max(scan, len(buf) - len(b"From ") + 1)
             if current and len(buf) - base > MAX_MESSAGE_BYTES:
                 yield Bad(f"message larger than {MAX_MESSAGE_BYTES >> 20} MiB; skipped", base_line,
-                          base_offset, excerpt(buf[base:base + 500]))
+                          base_offset, excerpt(bytes(buf[base:base + 500])))
                 current, quiet = False, True
             if not current:
                 # Text outside messages is not kept: memory stays bounded.
-                cut = max(base, p if m is not None else buf.rfind(b"\n") + 1)
+                cut = max(base, p if found else buf.rfind(b"\n") + 1)
                 yield from outside(cut)
                 base_line += buf.count(b"\n", base, cut)
                 base_offset += cut - base
@@ -973,7 +982,12 @@ def split_mbox(stream, chunk_size: int = 1 << 20) -> Iterator[tuple[bytes, int, 
             if not chunk:
                 eof = True
                 continue
-            buf = buf[base:] + chunk
+            # A bytearray grows in place: joining bytes copied the whole message at every chunk.
+            del buf[:base]
+            if not base_offset and not buf and chunk.startswith(b"\xef\xbb\xbf"):
+                # A UTF-8 BOM before the first From_ line (Windows editors add one).
+                chunk, base_offset = chunk[3:], 3
+            buf += chunk
             scan = max(scan - base, 0)
             base = 0
             continue
@@ -1000,10 +1014,22 @@ def split_mbox(stream, chunk_size: int = 1 << 20) -> Iterator[tuple[bytes, int, 
         yield from outside(len(buf))
 
 
-def _message_at(buf: bytes, start: int, end: int, line: int, offset: int) -> tuple[bytes, int, int]:
+def _next_separator(buf: bytearray, start: int) -> int:
+    """Where the next line starting with ``From `` at or after ``start`` begins, or -1.
+
+    ``bytes.find`` rather than a multi-line regular expression: it skips to candidate
+    bytes at memory speed, about twenty times faster on a long message.
+    """
+    if start == 0 and buf.startswith(b"From "):
+        return 0
+    at = buf.find(b"\nFrom ", max(start - 1, 0))
+    return at + 1 if at >= 0 else -1
+
+
+def _message_at(buf: bytearray, start: int, end: int, line: int, offset: int) -> tuple[bytes, int, int]:
     """The message whose From_ line starts at ``buf[start]``, without that line."""
     eol = buf.find(b"\n", start, end)
-    body = buf[eol + 1:end] if eol >= 0 else b""
+    body = bytes(buf[eol + 1:end]) if eol >= 0 else b""
     # The blank line that separates a message from the next is not part of it.
     if body.endswith(b"\r\n\r\n"):
         body = body[:-2]

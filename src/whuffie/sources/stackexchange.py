@@ -96,7 +96,7 @@ from lxml import etree
 from whuffie.errors import SourceError
 from whuffie.model import Actor, Link, Message, Rating, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of
-from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt
+from whuffie.sources.io import DAMAGED_INPUT, Input, LongLine, excerpt, too_long
 from whuffie.sources.text import html_links, html_to_text, urls
 from whuffie.sources.times import parse_time
 
@@ -290,6 +290,10 @@ class StackExchangeReader(Reader):
                 # Damaged compressed data: the rows before it are kept.
                 yield Bad(exc.reason, n + 1, None, "")
                 return
+            if isinstance(line, LongLine):
+                # One row per line: the row is skipped, the rows after it are read.
+                yield Bad(too_long(line, n), n, _offset, excerpt(line))
+                continue
             last = line
             try:
                 p.feed(line)

@@ -97,7 +97,7 @@ import orjson
 from whuffie.errors import SourceError
 from whuffie.model import Actor, Link, Mention, Message, Problem, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, array_items, host_of, json_lines
-from whuffie.sources.io import Input, excerpt
+from whuffie.sources.io import Input, depth_limited, excerpt
 from whuffie.sources.times import parse_time
 
 PLATFORM = "telegram"
@@ -652,6 +652,7 @@ def _stream_document(inp: Input) -> Iterator[Raw | Bad]:
         stream.read(3)
     head = stream.peek(_PEEK)[:_PEEK] if hasattr(stream, "peek") else b""
     header = _single_chat_header(head)
+    stream = depth_limited(stream)
     n = 0
     if header is not None:
         # A single-chat export: its header is in the head, so ijson's C item builder can

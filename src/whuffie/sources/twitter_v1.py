@@ -136,7 +136,7 @@ import orjson
 from whuffie.errors import SourceError
 from whuffie.model import Actor, Link, Mention, Message, Problem, Records, Tag
 from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of, json_records
-from whuffie.sources.io import Input, excerpt, head_bytes
+from whuffie.sources.io import Input, depth_limited, excerpt, head_bytes
 from whuffie.sources.text import hashtags, urls
 from whuffie.sources.times import parse_time
 
@@ -386,7 +386,7 @@ class TwitterV1Reader(Reader):
             stream.read(3)
         n = 0
         try:
-            for n, (pid, post) in enumerate(ijson.kvitems(stream, "", use_float=True), 1):
+            for n, (pid, post) in enumerate(ijson.kvitems(depth_limited(stream), "", use_float=True), 1):
                 seen.add(pid)
                 parent, root = tree.get(pid, (None, None))
                 yield Raw({_RE_MARK: pid, "post": post, "parent": parent, "thread": root,

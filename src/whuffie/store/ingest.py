@@ -9,7 +9,9 @@ The guarantees, file by file:
 * **crash-safe**: each batch and the import's running counts are committed in
   one transaction; a killed import leaves whole batches only, is marked
   ``interrupted`` the next time the store is opened for writing, and a re-run
-  completes it without duplicates;
+  completes it without duplicates; the import's row counts what its commits
+  hold, also when the disk fills up (told as ``disk full``, naming the store),
+  and the worker processes of a killed import end with it;
 * **nothing lost**: a record that cannot be parsed or mapped goes to the
   ``quarantine`` table with its file, line, byte offset, reason and an excerpt,
   and the import goes on (``strict=True`` aborts instead);
@@ -24,10 +26,13 @@ The guarantees, file by file:
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import itertools
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -39,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol
 
+import duckdb
 import orjson
 
 from whuffie.errors import SourceError, WhuffieError
@@ -48,10 +54,14 @@ from whuffie.sources.io import (
     DAMAGED_INPUT,
     HEAD_SIZE,
     Input,
+    LongLine,
+    bounded_lines,
     compression_of,
     excerpt,
     head_bytes,
+    line_count,
     loads_json_line,
+    too_long,
 )
 from whuffie.sources.times import clear_implausible, near_epoch
 from whuffie.store.writer import Batch, QuarantineRow, Tables, write_parts, write_tables
@@ -431,7 +441,10 @@ def ingest(
         for source, _ in work:
             if isinstance(source, Input):
                 source.close()
-        store.con.execute(f"SET memory_limit = '{limit}'")
+        # A store invalidated by a failed write (see _rollback) refuses this: the error on its
+        # way tells why.
+        with contextlib.suppress(duckdb.FatalException):
+            store.con.execute(f"SET memory_limit = '{limit}'")
     return report
 
 
@@ -525,18 +538,21 @@ def _ingest_file(
             [result.read + result.quarantined, result.stored, result.duplicate,
              result.quarantined, import_id],
         )
+        # A COMMIT that fails (a full disk) has rolled the transaction back already.
+        in_transaction = False
         con.execute("COMMIT")
-        in_transaction, since_commit = False, 0
+        since_commit = 0
         for name in counted:
             setattr(committed, name, getattr(result, name))
 
     def rollback() -> None:
         nonlocal in_transaction
-        if in_transaction:
-            con.execute("ROLLBACK")
-            in_transaction = False
+        # The counts go back to what the store holds first, whatever the ROLLBACK does.
         for name in counted:
             setattr(result, name, getattr(committed, name))
+        if in_transaction:
+            in_transaction = False
+            _rollback(con)
 
     def tick(consumed: int, read_so_far: int) -> None:
         progress.advance(consumed, result.read + result.quarantined + read_so_far)
@@ -562,12 +578,15 @@ def _ingest_file(
         result.sha256 = inp.sha256()
         result.size = inp.size
     except KeyboardInterrupt:
-        _close_import(store, result, "interrupted", started, "interrupted by the user")
         inp.close()
+        _close_failed(store, result, "interrupted", started, "interrupted by the user")
         raise
     except BaseException as exc:
-        _close_import(store, result, "failed", started, str(exc))
         inp.close()
+        full = _disk_full(exc)
+        _close_failed(store, result, "failed", started, full or str(exc))
+        if full:
+            raise WhuffieError(_disk_full_message(store, shown, result.stored)) from exc
         raise
     inp.close()
     _close_import(store, result, "complete", started, None)
@@ -662,11 +681,17 @@ class _SmallFiles:
                 "started_at, finished_at, duration_s, read, stored, duplicate, quarantined, version) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
+        except BaseException as exc:
+            # A failed COMMIT (a full disk) has rolled back already; nothing of the group is stored.
+            _rollback(con)
             for result, *_ in self.pending:
                 result.read = result.stored = result.duplicate = result.quarantined = 0
                 result.flagged, result.relative_times = 0, False
+            if _disk_full(exc):
+                paths = [result.path for result, *_ in self.pending]
+                shown = paths[0] if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more files"
+                self.pending = []
+                raise WhuffieError(_disk_full_message(self.store, shown, 0)) from exc
             raise
         for result, *_ in self.pending:
             self.progress.finish(result)
@@ -788,14 +813,21 @@ def _splittable(reader: Reader, inp: Input) -> bool:
     return True
 
 
-def _chunks(inp: Input, size: int, damaged: list) -> Iterator[tuple[int, int, bytes, int]]:
+def _chunks(inp: Input, size: int, damaged: list) -> Iterator[tuple[int, int, bytes | list[bytes], int]]:
     """Chunks of about ``size`` bytes of whole lines: (first line, its offset, bytes, the
-    bytes of the file on disk consumed once the chunk is read)."""
+    bytes of the file on disk consumed once the chunk is read). A line over the record limit
+    is a chunk of its own, ``[LongLine]``, so the offsets of the lines after it stay true."""
     lines: list[bytes] = []
     total = 0
     first_line = first_offset = 0
     try:
         for n, offset, line in inp.lines():
+            if isinstance(line, LongLine):
+                if lines:
+                    yield first_line, first_offset, b"".join(lines), inp.consumed
+                    lines, total = [], 0
+                yield n, offset, [line], inp.consumed
+                continue
             if not lines:
                 first_line, first_offset = n, offset
             lines.append(line)
@@ -812,32 +844,74 @@ def _chunks(inp: Input, size: int, damaged: list) -> Iterator[tuple[int, int, by
 _WORKER_READER: Reader | None = None
 
 
-def _init_worker(reader: Reader) -> None:
+#: Seconds between a worker's checks that its parent is alive.
+PARENT_POLL_S = 0.5
+
+
+def _init_worker(reader: Reader, parent: int) -> None:
     global _WORKER_READER
     _WORKER_READER = reader
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this worker exit when the process ``parent`` ends, even by ``kill -9``.
+
+    A killed parent never shuts its pool down, and forked workers hold both ends of the
+    task pipe, so they would wait for tasks forever. On Linux the kernel kills the
+    worker (``PR_SET_PDEATHSIG``); everywhere, a thread checks every
+    :data:`PARENT_POLL_S` whether the worker has been handed to another parent.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # a libc without prctl: the thread below still watches
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="whuffie-parent-watch", daemon=True).start()
 
 
 def _map_lines(path: str, strict: bool, started: datetime, first_line: int, first_offset: int,
-               data: bytes, reader: Reader | None = None) -> tuple[Tables, int, int | None]:
+               data: bytes | list[bytes], reader: Reader | None = None) -> tuple[Tables, int, int | None]:
     """Parse and map JSON lines into Arrow tables; return them, the number of lines and
     the first line whose times count from an arbitrary origin (or ``None``).
 
-    Runs in a worker (the worker's reader), or here when given the reader.
+    ``data`` is the lines' bytes, or the lines, where a :class:`LongLine` (a line over the
+    record limit, of which only the head was kept) is quarantined. Runs in a worker (the
+    worker's reader), or here when given the reader.
     """
     reader = reader or _WORKER_READER
     assert reader is not None
     batch = Batch()
     clock = _Clock(started)
     n, offset = first_line, first_offset
-    for line in io.BytesIO(data):
-        if line.strip():
-            try:
-                value = loads_json_line(line)
-            except (orjson.JSONDecodeError, UnicodeDecodeError, LookupError) as exc:
-                _bad(batch, path, n, offset, f"invalid JSON ({exc})", excerpt(line), strict)
-            else:
-                _map_into(batch, reader, value, n, offset, lambda line=line: excerpt(line), path,
-                          strict, clock)
+    for line in io.BytesIO(data) if isinstance(data, bytes) else data:
+        if isinstance(line, LongLine):
+            _bad(batch, path, n, offset, too_long(line, n), excerpt(line), strict)
+            n += 1
+            offset += line.length
+            continue
+        if not line.strip():  # a run of empty lines (see bounded_lines)
+            n += line_count(line)
+            offset += len(line)
+            continue
+        try:
+            value = loads_json_line(line)
+        except (orjson.JSONDecodeError, UnicodeDecodeError, LookupError) as exc:
+            _bad(batch, path, n, offset, f"invalid JSON ({exc})", excerpt(line), strict)
+        else:
+            _map_into(batch, reader, value, n, offset, lambda line=line: excerpt(line), path,
+                      strict, clock)
         n += 1
         offset += len(line)
     return batch.tables(), n - first_line, clock.relative_line
@@ -849,10 +923,30 @@ def _map_range(path: str, strict: bool, started: datetime, start: int,
 
     Line numbers are counted from 1 within the range; the writer shifts them.
     """
-    with open(path, "rb") as fh:
+    # Read line by line with the record limit: a range holds a whole over-long line, which is
+    # skipped in bounded chunks instead of read.
+    with open(path, "rb", buffering=0) as fh:
         fh.seek(start)
-        data = fh.read(end - start)
-    return _map_lines(path, strict, started, 1, start, data)
+        lines = list(bounded_lines(io.BufferedReader(_Window(fh, end - start), 1 << 20)))
+    return _map_lines(path, strict, started, 1, start, lines)
+
+
+class _Window(io.RawIOBase):
+    """The next ``size`` bytes of a raw file, and no more (a worker's byte range)."""
+
+    def __init__(self, fh, size: int) -> None:
+        self._fh, self._left = fh, size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(buffer).cast("B")[:self._left]
+        got = self._fh.readinto(view) or 0
+        self._left -= got
+        return got
 
 
 def _ranges(path: Path, size: int, chunk: int) -> Iterator[tuple[int, int]]:
@@ -863,7 +957,8 @@ def _ranges(path: Path, size: int, chunk: int) -> Iterator[tuple[int, int]]:
             end = min(start + chunk, size)
             if end < size:
                 fh.seek(end)
-                fh.readline()
+                # To the end of the line, in bounded chunks (a line may be gigabytes long).
+                LongLine.skip_rest(b"", fh.readline)
                 end = fh.tell()
             yield start, end
             start = end
@@ -903,7 +998,7 @@ def _parallel_tables(reader: Reader, inp: Input, path: str, strict: bool, worker
     lines_before = 0
     hashing = None
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(reader,)) as pool:
+                             initargs=(reader, os.getpid())) as pool:
         if by_range:
             # The workers read the file; hash it meanwhile (hashlib releases the GIL). The
             # hashing runs ahead of the mapping, so progress is told by the ranges mapped.
@@ -958,6 +1053,52 @@ def _rest(inp: Input, path: str, strict: bool, damaged: list[BaseException],
         rest.add_bad(_relative_note(path, clock.relative_line or None))
     if rest.quarantine:
         yield rest.tables(), inp.consumed
+
+
+def _rollback(con) -> None:
+    """Roll back the open transaction, if DuckDB has not already (a failed COMMIT rolls back)."""
+    # No transaction left, or a database DuckDB invalidated (a checkpoint that failed on a
+    # full disk): the error that brought us here is the one to tell.
+    with contextlib.suppress(duckdb.TransactionException, duckdb.FatalException):
+        con.execute("ROLLBACK")
+
+
+#: What DuckDB and the system say when the disk is full.
+_DISK_FULL_WORDS = ("no space left on device", "disk is full", "not enough space")
+
+
+def _disk_full(exc: BaseException) -> str | None:
+    """The system's words when ``exc`` (or an exception it comes from) is a full disk, else None.
+
+    DuckDB reports a full disk as its own exception type with the system's message inside,
+    so the message is what tells; an ``OSError`` tells by its errno.
+    """
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return str(e)
+        if isinstance(e, (duckdb.Error, OSError)) and any(w in str(e).lower() for w in _DISK_FULL_WORDS):
+            return str(e)
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def _disk_full_message(store: Store, path: str, stored: int) -> str:
+    return (f"disk full: the store {store.path} cannot grow, so the import of {path} stopped with "
+            f"{stored:,} records stored; free some space and run the same import again to "
+            "complete it")
+
+
+def _close_failed(store: Store, result: FileResult, status: str, started: float,
+                  error: str) -> None:
+    """Close a failed import's row; when even that cannot be written (a full disk), the row
+    keeps the counts of its last commit, and the next writer marks it interrupted."""
+    try:
+        _close_import(store, result, status, started, error)
+    except duckdb.Error:
+        _rollback(store.con)
 
 
 def _close_import(store: Store, result: FileResult, status: str, started: float,

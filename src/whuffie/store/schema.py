@@ -273,10 +273,26 @@ def normalize_links(con: duckdb.DuckDBPyConnection, batch: int = 50_000) -> None
 # the links already stored (see whuffie.urls). The quarantine says how serious each row is: a record
 # left out (``error``), a record stored without a value it could not trust (``flag``, e.g. a
 # placeholder time) or a note about a whole file (``note``).
+#: The natural key of each child table of ``messages``: what makes two of its rows the same row.
+CHILD_KEYS = {
+    "mentions": ("message_id", "actor_id"),
+    "links": ("message_id", "url"),
+    "tags": ("message_id", "tag"),
+    "recipients": ("message_id", "actor_id", "role"),
+}
+
+# Stores written before version 4 could hold the children of a stub once per import of it: keep
+# the first row of each natural key.
+DEDUP_CHILDREN_V4 = [
+    f"DELETE FROM {table} WHERE rowid NOT IN (SELECT min(rowid) FROM {table} GROUP BY {', '.join(key)})"
+    for table, key in CHILD_KEYS.items()
+]
+
 LINKS_V4: list[Step] = [
     "ALTER TABLE links ADD COLUMN normalized_url VARCHAR",
     normalize_links,
     "ALTER TABLE quarantine ADD COLUMN severity VARCHAR DEFAULT 'error'",
+    *DEDUP_CHILDREN_V4,
     describe_tables,
 ]
 

@@ -11,7 +11,9 @@ insert is an upsert, so writing the same records twice stores them once:
 * a stub (a message known only by id and author) is completed when the full
   message arrives;
 * actors referenced anywhere (an author, a mention, a recipient, a rater) are
-  created if missing, so joins never dangle.
+  created if missing, so joins never dangle;
+* a mention, link, tag or recipient is stored once by its natural key
+  (:data:`CHILD_KEYS`), also when its message stays a stub across imports.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from whuffie.model import (
     Records,
     Tie,
 )
+from whuffie.store.schema import CHILD_KEYS
 from whuffie.urls import normalize_many
 
 _MESSAGE_FIELDS = (
@@ -525,7 +528,8 @@ def _upsert_messages(con, data: pa.Table) -> list[tuple[int, int]]:
             ") GROUP BY _part"
         ).fetchall()
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _fresh AS SELECT message_id FROM _mb WHERE message_id "
+            "CREATE OR REPLACE TEMP TABLE _fresh AS SELECT message_id, "
+            "message_id IN (SELECT message_id FROM _mx) AS stored FROM _mb WHERE message_id "
             "NOT IN (SELECT message_id FROM _mx WHERE NOT is_stub)"
         )
         col_list = ", ".join(cols)
@@ -548,16 +552,30 @@ def _upsert_messages(con, data: pa.Table) -> list[tuple[int, int]]:
 
 
 def _insert_for_fresh_messages(con, table: str, data: pa.Table) -> None:
-    """Attach mentions, links, tags or recipients to the messages stored for the first time.
+    """Attach mentions, links, tags or recipients to the messages stored for the first time
+    or still stubs, each row once by its natural key (:data:`CHILD_KEYS`).
 
-    A message already stored in full already has them, so re-imports add nothing.
+    A message already stored in full already has them. A stub stays a stub across imports
+    (a retweeted original known only by id), so its children may be stored already: a row
+    whose key is stored, or repeated earlier in ``data``, is left out, and re-imports add
+    nothing.
     """
     cols = ", ".join(_columns(data))
+    key = CHILD_KEYS[table]
+    keys = ", ".join(key)
+    # Only a stub stored before can have children stored: new messages skip the scan of the
+    # table, so an import of new records costs what it did.
+    stored = ""
+    if _scalar(con, "SELECT count(*) FROM _fresh WHERE stored"):
+        stored = (f"ANTI JOIN (SELECT {keys} FROM {table} WHERE message_id IN "
+                  f"(SELECT message_id FROM _fresh WHERE stored)) t USING ({keys}) ")
     con.register("_x", data)
     try:
         con.execute(
-            f"INSERT INTO {table} ({cols}) SELECT DISTINCT {cols} FROM _x "
-            "WHERE message_id IN (SELECT message_id FROM _fresh)"
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM ("
+            f"  SELECT * FROM _x WHERE message_id IN (SELECT message_id FROM _fresh)) x {stored}"
+            f"QUALIFY row_number() OVER (PARTITION BY {', '.join('x.' + k for k in key)} "
+            f"ORDER BY x._seq) = 1"
         )
     finally:
         con.unregister("_x")
@@ -569,8 +587,15 @@ def _json(value) -> str | None:
     try:
         return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
-        # orjson refuses integers beyond 64 bits; the standard library writes them.
+        pass
+    # orjson refuses integers beyond 64 bits and values nested more than 254 levels deep;
+    # the standard library writes them, as deep as the readers let records nest.
+    try:
         return json.dumps(value, default=str, ensure_ascii=False)
+    except RecursionError:
+        # Deeper than Python's stack allows (a mapper nesting a record further): keep a note
+        # rather than fail the whole file.
+        return orjson.dumps({"_whuffie": "value nested too deeply to store"}).decode()
 
 
 def _utc(values: list[datetime | None]) -> tuple[pa.Array, pa.Array]:

@@ -312,27 +312,25 @@ class EmbeddedEngine:
     def tags(self, *, platforms: Sequence[str] | None = None, since: datetime | None = None,
              until: datetime | None = None) -> pa.Table:
         """See :meth:`whuffie.engines.base.Engine.tags`."""
-        where, params = ["NOT m.is_stub"], []
-        if platforms is not None:
-            where.append("m.platform IN (SELECT unnest(?))")
-            params.append(list(platforms))
-        window, bounds = _window("m.created_at", since, until)
-        return self._arrow(
-            f"SELECT m.message_id, m.actor_id, m.created_at, t.tag FROM tags t "
-            f"JOIN messages m ON m.message_id = t.message_id WHERE {' AND '.join(where + window)}",
-            params + bounds)
+        return self._children("tags", "c.tag", platforms, since, until)
 
     def links(self, platforms: Sequence[str] | None = None, since: datetime | None = None,
               until: datetime | None = None) -> pa.Table:
         """See :meth:`whuffie.engines.base.Engine.links`."""
+        return self._children("links", "c.url, c.normalized_url, c.domain", platforms, since, until)
+
+    def _children(self, table: str, columns: str, platforms: Sequence[str] | None,
+                  since: datetime | None, until: datetime | None) -> pa.Table:
+        """Rows of a child table of the full messages (tags, links) in a window, with the
+        message's id, author and time."""
         where, params = ["NOT m.is_stub"], []
         if platforms is not None:
             where.append("m.platform IN (SELECT unnest(?))")
             params.append(list(platforms))
         window, bounds = _window("m.created_at", since, until)
         return self._arrow(
-            f"SELECT m.message_id, m.actor_id, m.created_at, l.url, l.normalized_url, l.domain FROM links l "
-            f"JOIN messages m ON m.message_id = l.message_id WHERE {' AND '.join(where + window)}",
+            f"SELECT m.message_id, m.actor_id, m.created_at, {columns} FROM {table} c "
+            f"JOIN messages m ON m.message_id = c.message_id WHERE {' AND '.join(where + window)}",
             params + bounds)
 
     def actors(self, columns: Sequence[str], ids: Sequence[str] | pa.Array | None = None) -> pa.Table:

@@ -322,6 +322,52 @@ def test_mapping_workers_die_when_the_import_is_killed(tmp_path):
     assert left == []
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of ``pid`` so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the workers")
+def test_voice_workers_die_at_once_when_the_analysis_is_killed(tmp_path):
+    # The voice step scores texts in a pool of spawned workers. Its parent killed by kill -9,
+    # they scored their batch to the end (with a transformer model, minutes), then left; now
+    # the kernel ends them with their parent.
+    if not REDDIT.exists():
+        pytest.skip(f"{REDDIT} is absent")
+    db = tmp_path / "s.duckdb"
+    with whuffie.open(db) as store:
+        store.ingest([_reddit_copies(tmp_path / "comments.ndjson", 80)])
+    # Three batches of 30,000 messages (76,400 have a text): some seconds of scoring each.
+    script = ("import sys, whuffie; from whuffie.voice.analysis import VoiceParams; "
+              "whuffie.open(sys.argv[1]).voice(VoiceParams(workers=2, batch=30_000))")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(db)])
+    try:
+        deadline = time.monotonic() + 120
+        workers: list[int] = []
+        # Wait until the workers are scoring: past the second of CPU their start takes.
+        while time.monotonic() < deadline and proc.poll() is None:
+            workers = _children(proc.pid)
+            if len(workers) >= 2 and sorted(_cpu_seconds(w) for w in workers)[-2] > 2.5:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the analysis ended before its workers were seen scoring"
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 1
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [w for w in workers if _alive(w)]
+    for w in left:
+        os.kill(w, signal.SIGKILL)
+    assert left == []
+
+
 # -- killed at random moments -----------------------------------------------------------------
 
 def _whuffie_ingest(db: Path, folder: Path) -> subprocess.Popen:

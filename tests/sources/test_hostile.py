@@ -9,12 +9,14 @@ space limit that stops a runaway import before it takes the machine.
 from __future__ import annotations
 
 import base64
+import csv
 import functools
 import gzip
 import io
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -24,9 +26,11 @@ from pathlib import Path
 import duckdb
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from whuffie.sources.base import Raw
-from whuffie.sources.io import MAX_JSON_DEPTH, Input, TooDeep, depth_limited, loads_json_line
+from whuffie.sources.base import Bad, Raw, csv_rows
+from whuffie.sources.io import MAX_JSON_DEPTH, Input, TextLines, TooDeep, depth_limited, loads_json_line
 from whuffie.sources.mbox import parse_address, parse_message, split_mbox
 
 #: Peak memory allowed to one import of a hostile file (an empty import takes ~220 MB).
@@ -435,3 +439,147 @@ def test_broken_json_feed_nested_40000_deep_is_quarantined_in_bounded_memory(tmp
     assert peak < PEAK_MB, f"peak {peak:.0f} MB"
     [(reason,)] = rows(db, "SELECT reason FROM quarantine")
     assert f"nested more than {MAX_JSON_DEPTH} levels deep" in reason
+
+
+# -- item 2: the text layer of CSV and edge lists ----------------------------------------------
+
+_TEXT_SAMPLES = {
+    "csv": ("formats/qut_coordination_csv/sample_data.csv", "csv"),
+    "twarc-csv": ("formats/twarc2_v2_jsonl/csv/2sets.twarc-csv-0.7.2.csv", "twarc2"),
+    "4cat-csv": ("4chan.csv", "4cat"),
+    "edges": (None, "edges"),
+}
+_TEXT_OPTIONS = {"twarc2": ()}
+
+
+def _text_sample(shared_or_none, name: str, tmp_path: Path) -> tuple[bytes, str]:
+    where, fmt = _TEXT_SAMPLES[name]
+    if where is None:
+        return "".join(f"u{i} u{(i * 7) % 50}\n" for i in range(200)).encode(), fmt
+    if where == "4chan.csv":
+        return (Path(__file__).parent.parent / "data" / "fourcat" / where).read_bytes(), fmt
+    return (shared_or_none / where).read_bytes(), fmt
+
+
+def _counts(db: Path) -> dict[str, int]:
+    tables = [t for (t,) in rows(db, "SELECT table_name FROM information_schema.tables "
+                                     "WHERE table_schema = 'main' AND table_name NOT IN "
+                                     "('imports', 'quarantine', 'store_info', 'runs')")]
+    return {t: rows(db, f'SELECT count(*) FROM "{t}"')[0][0] for t in tables}
+
+
+@pytest.mark.parametrize("name", list(_TEXT_SAMPLES))
+def test_long_line_of_a_text_table_is_quarantined_in_bounded_memory(tmp_path, shared, name):
+    # A line of 72 Mi characters was read whole by the text layer (an 8 GiB one, whole too).
+    # Now it is cut in bounded chunks and quarantined with its true length; its quotes keep
+    # the CSV parser's state, so every row after it is read as in the file without it.
+    data, fmt = _text_sample(shared, name, tmp_path)
+    head, rest = data.split(b"\n", 1)
+    first, rest = rest.split(b"\n", 1)
+    rng = random.Random(5)
+    half = base64.b64encode(rng.randbytes(27 << 20))  # 36 Mi characters
+    long = b'9,"' + half + b'"' + half + b"\n"  # the quote closes in the part left out
+    clean = tmp_path / "clean" / f"sample.{'txt' if fmt == 'edges' else 'csv'}"
+    hostile = tmp_path / "hostile" / clean.name
+    for path, body in ((clean, data), (hostile, head + b"\n" + first + b"\n" + long + rest)):
+        path.parent.mkdir()
+        path.write_bytes(body)
+    opts = ("--format", fmt, *_TEXT_OPTIONS.get(fmt, ("-o", "platform=x")))
+    code, out, _ = ingest(clean, tmp_path / "clean.duckdb", *opts)
+    assert code == 0, out
+    code, out, peak = ingest(hostile, tmp_path / "hostile.duckdb", *opts)
+    assert code == 0, out
+    assert peak < PEAK_MB, f"peak {peak:.0f} MB"
+    assert _counts(tmp_path / "hostile.duckdb") == _counts(tmp_path / "clean.duckdb")
+    [(line, reason)] = rows(tmp_path / "hostile.duckdb", "SELECT line, reason FROM quarantine "
+                                                        "WHERE reason LIKE '%characters long%'")
+    assert line == 3
+    assert reason == (f"line 3 is {len(long)} characters long, more than the limit of one record "
+                      "(64 MiB); it was skipped")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "edges"])
+def test_whitespace_flood_is_crossed_at_once_with_true_line_numbers(tmp_path, shared, fmt):
+    # 128 Mi lines of " \r\n" between two rows cost the edge-list reader a Python loop turn
+    # each (minutes); a stretch of white space is now one item, and the rows after it keep
+    # their line numbers.
+    if fmt == "csv":
+        data = (shared / "formats/qut_coordination_csv/sample_data.csv").read_bytes()
+        head, rest = data.split(b"\n", 1)
+        first, rest = rest.split(b"\n", 1)
+        start, broken = head + b"\n" + first + b"\n", b'2,"broken\n\n'
+    else:
+        start, broken, rest = b"a b\n", b"c\n", b"d e\n"
+    flood = 128 << 20
+    path = tmp_path / "flood.txt"
+    with path.open("wb") as fh:
+        fh.write(start)
+        for _ in range(flood >> 20):
+            fh.write(b" \r\n" * (1 << 20))
+        fh.write(broken + rest)
+    db = tmp_path / "s.duckdb"
+    started = time.perf_counter()
+    code, out, _ = ingest(path, db, "--format", fmt, "-o", "platform=x")
+    path.unlink()
+    assert code == 0, out
+    assert time.perf_counter() - started < 30
+    [(line, reason)] = rows(db, "SELECT line, reason FROM quarantine")
+    assert line == start.count(b"\n") + 1 + flood, reason
+    if fmt == "csv":
+        assert rows(db, "SELECT count(*) FROM messages WHERE NOT is_stub")[0][0] >= 98
+    else:
+        assert rows(db, "SELECT count(*) FROM ties")[0][0] == 2
+
+
+_PIECES = ["a", ",", '"', " ", "\t", "\r", "\n", "\r\n", "é"]
+_TEXT = st.lists(st.sampled_from(_PIECES), max_size=120).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, st.integers(1, 9))
+def test_text_lines_are_the_lines_of_a_text_file(text, chunk):
+    # Below the limits, TextLines gives exactly what a newline="" text file gives, however the
+    # text falls into chunks (a "\r\n" split between two chunks stays one line end).
+    lines = TextLines(io.StringIO(text), chunk=chunk, stretch=1 << 30)
+    got = [(lines.line_of(i), line) for i, line in enumerate(lines, 1)]
+    assert got == list(enumerate(io.StringIO(text, newline=""), 1))
+    assert lines.cut(1, len(got)) is None
+
+
+def _csv_file_rows(text: str) -> list[tuple[int, int, list[str]]]:
+    """(first line, last line, row) of what csv.reader reads from the file, errors skipped."""
+    out, done = [], 0
+    reader = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return out
+        except csv.Error:
+            done = reader.line_num
+            continue
+        out.append((done + 1, reader.line_num, row))
+        done = reader.line_num
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, st.integers(1, 9), st.integers(4, 40))
+def test_csv_rows_are_the_rows_of_the_file_up_to_a_cut_or_a_stretch(text, chunk, limit):
+    # Below the limits, csv_rows gives the rows csv.reader reads from the file, on their lines.
+    want = _csv_file_rows(text)
+    got = list(csv_rows(TextLines(io.StringIO(text), chunk=chunk, stretch=1 << 30)))
+    assert got == [(first, row) for first, _, row in want]
+    # A line over the limit is one Bad on its line, and the rows before it are untouched.
+    got = list(csv_rows(TextLines(io.StringIO(text), limit=limit, chunk=chunk, stretch=1 << 30)))
+    lines = io.StringIO(text, newline="").readlines()
+    cut = next((n for n, line in enumerate(lines, 1) if len(line) > limit), None)
+    before = [(first, row) for first, last, row in want if cut is None or last < cut]
+    assert got[:len(before)] == before
+    if cut is not None:
+        assert any(isinstance(r, Bad) and "characters long" in r.reason for r in got)
+    # A stretch of white space is one line end, and the rows before it are untouched.
+    got = list(csv_rows(TextLines(io.StringIO(text), chunk=chunk, stretch=6)))
+    blank = re.search(r"\s{6,}", text)
+    first_blank = text[:blank.start()].count("\n") + 1 if blank else None
+    before = [(first, row) for first, last, row in want if first_blank is None or last < first_blank - 1]
+    assert got[:len(before)] == before

@@ -17,6 +17,7 @@ is that the file is in its format; ``--format auto`` picks the surest reader.
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import re
@@ -34,12 +35,15 @@ from whuffie.model import Records
 from whuffie.sources.io import (
     DAMAGED_INPUT,
     MAX_RECORD_BYTES,
+    DecompressionBomb,
     Input,
     LongLine,
+    TextLines,
     TooDeep,
     depth_limited,
     excerpt,
     loads_json_line,
+    text_lines,
     too_long,
 )
 
@@ -326,6 +330,55 @@ def json_lines(inp: Input) -> Iterator[Raw | Bad]:
             yield Bad(f"invalid JSON ({exc})", n, offset, excerpt(line))
 
 
+def csv_rows(inp: Input | TextLines, delimiter: str = ",") -> Iterator[tuple[int, list[str]] | Bad]:
+    """The rows of a CSV input, each with the line of the file it starts on; a row that cannot
+    be read is a :class:`Bad` and the rows after it are read on.
+
+    The text comes from :class:`~whuffie.sources.io.TextLines`, so memory and time stay
+    bounded: a row on a line longer than the record limit is quarantined with its length,
+    a field over the :mod:`csv` module's limit (128 KiB) or damaged compressed data too.
+
+    Examples
+    --------
+    >>> import io
+    >>> text = 'id,text\\n1,"two\\nlines"\\n2,' + "x" * 40 + "\\n3,ok\\n"
+    >>> for row in csv_rows(TextLines(io.StringIO(text), limit=30)):
+    ...     print(row)
+    (1, ['id', 'text'])
+    (2, ['1', 'two\\nlines'])
+    Bad(reason='line 4 is 43 characters long, more than the limit of one record (30 characters); \
+it was skipped', line=4, offset=None, excerpt='2,xxxxxxxxxxxxxxxxxxxxxxxxxxx')
+    (5, ['3', 'ok'])
+    """
+    lines = inp if isinstance(inp, TextLines) else text_lines(inp)
+    rows = csv.reader(lines, delimiter=delimiter)
+    done = 0  # the items of ``lines`` read so far
+    while True:
+        first = done + 1
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except DAMAGED_INPUT as exc:
+            yield Bad(_damaged(exc), lines.line_of(first), None, "")
+            return
+        except csv.Error as exc:
+            # A field over the csv module's size limit, a quote out of place: skip the record.
+            yield Bad(f"invalid CSV ({exc})", lines.line_of(first), None, "")
+            if rows.line_num <= done:  # no progress: give up rather than loop
+                return
+            done = rows.line_num
+            lines.cut(first, done)
+            continue
+        done = rows.line_num
+        line = lines.line_of(first)
+        length = lines.cut(first, done)
+        if length is not None:
+            yield Bad(lines.too_long(line, length), line, None, excerpt(delimiter.join(row), 200))
+            continue
+        yield line, row
+
+
 #: A first line longer than this is taken for a one-line document and streamed, not loaded.
 LINE_LIMIT = 8 << 20
 _FIRST_KEY = re.compile(rb'^\s*\{\s*"([A-Za-z_]\w{0,63})"\s*:\s*\[')
@@ -388,6 +441,8 @@ def json_records(inp: Input, keys: tuple[str, ...] = ()) -> Iterator[Raw | Bad]:
 
 
 def _damaged(exc: BaseException) -> str:
+    if isinstance(exc, DecompressionBomb):
+        return f"{exc}; the records before it were read"
     return f"the compressed data is damaged ({exc}); the records before it were read"
 
 

@@ -45,7 +45,7 @@ from typing import Any
 from whuffie.errors import SourceError
 from whuffie.model import Actor, Rating, Records, Tie
 from whuffie.sources.base import Bad, Raw, Reader, Sample
-from whuffie.sources.io import Input, excerpt, open_text
+from whuffie.sources.io import Input, excerpt, text_lines
 from whuffie.sources.times import parse_time
 
 _SOURCE_NAMES = {"source", "src", "from", "u", "fromnodeid", "from_node_id", "node1", "source_id",
@@ -177,14 +177,17 @@ class EdgesReader(Reader):
         base = self._settings(inp.path)
         # SNAP names its signed networks soc-sign-*; a rating file may open with positives only.
         signed_name = bool(re.search(r"sign|rating|trust", inp.name.lower()))
-        text = open_text(inp)
+        lines = text_lines(inp)
         layout: dict[str, Any] | None = None
-        pending: list[tuple[int, int, list[str], str]] = []
-        offset = 0
-        for n, line in enumerate(text, 1):
-            start = offset
-            offset += len(line)
+        pending: list[tuple[int, int | None, list[str], str]] = []
+        start = None  # byte offsets are not known in decoded text
+        for i, line in enumerate(lines, 1):
+            n = lines.line_of(i)
             if _is_comment(line):
+                continue
+            length = lines.cut(i, i)
+            if length is not None:
+                yield Bad(lines.too_long(n, length), n, None, excerpt(line, 200))
                 continue
             fields = _fields(line) if layout is None or layout["mode"] != "nodes" else \
                 [f.strip() for f in line.rstrip("\r\n").split(layout["sep"])]

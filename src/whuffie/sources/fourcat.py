@@ -130,8 +130,8 @@ from typing import Any
 
 from whuffie.errors import SourceError
 from whuffie.model import Actor, Link, Mention, Message, Records, Tag
-from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of, json_lines
-from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt, open_text
+from whuffie.sources.base import Bad, Raw, Reader, Sample, csv_rows, host_of, json_lines
+from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt
 from whuffie.sources.reddit import RedditReader
 from whuffie.sources.telegram import TelegramReader
 from whuffie.sources.text import hashtags, urls
@@ -623,14 +623,17 @@ class FourcatReader(Reader):
 
     def _read_csv(self, inp: Input) -> Iterator[Raw | Bad]:
         try:
-            rows = csv.reader(open_text(inp))
-            header = next(rows)
+            rows = csv_rows(inp)
+            first = next(rows)
         except StopIteration:
             return
-        except (csv.Error, *DAMAGED_INPUT) as exc:
+        except DAMAGED_INPUT as exc:
             yield Bad(f"invalid CSV header ({exc})", 1, None, "")
             return
-        header = [c.replace("\ufeff", "").strip() for c in header]
+        if isinstance(first, Bad):
+            yield Bad(f"invalid CSV header: {first.reason}", first.line, None, first.excerpt)
+            return
+        header = [c.replace("\ufeff", "").strip() for c in first[1]]
         if "id" not in header:
             yield Bad(f"the header has no 'id' column, so this is not a 4CAT CSV (columns: "
                       f"{', '.join(header[:12])})", 1, None, excerpt(",".join(header)))
@@ -641,24 +644,12 @@ class FourcatReader(Reader):
                       "-o platform=<twitter|telegram|reddit|tiktok|instagram|threads|linkedin|4chan> "
                       f"(columns: {', '.join(header[:12])})", 1, None, excerpt(",".join(header)))
             return
-        width, line = len(header), rows.line_num
-        while True:
-            start = line + 1
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except DAMAGED_INPUT as exc:
-                yield Bad(f"the compressed data is damaged ({exc}); the rows before it were read",
-                          start, None, "")
-                return
-            except csv.Error as exc:
-                yield Bad(f"invalid CSV ({exc})", start, None, "")
-                if rows.line_num <= line:  # no progress: give up rather than loop
-                    return
-                line = rows.line_num
+        width = len(header)
+        for item in rows:
+            if isinstance(item, Bad):
+                yield item
                 continue
-            line = rows.line_num
+            start, row = item
             if not row:
                 continue
             if len(row) != width:

@@ -106,9 +106,9 @@ import orjson
 
 from whuffie.errors import SourceError
 from whuffie.model import Actor, Link, Mention, Message, Records, Tag
-from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of, json_lines
+from whuffie.sources.base import Bad, Raw, Reader, Sample, csv_rows, host_of, json_lines
 from whuffie.sources.edges import slug
-from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt, open_text
+from whuffie.sources.io import DAMAGED_INPUT, Input, excerpt, text_lines
 from whuffie.sources.times import parse_time
 
 #: What a damaged compressed stream raises while it is read.
@@ -528,35 +528,21 @@ class CsvReader(Reader):
         """Stream the rows, each as its canonical fields plus the other columns."""
         platform = _platform(self, inp.path)
         try:
-            text = open_text(inp)
+            lines = text_lines(inp)
             head = inp.stream.peek(65536)[:65536]  # type: ignore[attr-defined]
         except DAMAGED_INPUT as exc:
             yield Bad(f"the compressed data is damaged ({exc})", None, 0, "")
             return
         delimiter = self._delimiter or _guess_delimiter(
-            head.decode(text.encoding, errors="replace").lstrip("\ufeff"))
-        rows = csv.reader(text, delimiter=delimiter)
+            head.decode(lines.encoding, errors="replace").lstrip("\ufeff"))
         layout = None
         width = 0
         relative = False
-        start = 1
-        while True:
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except DAMAGED_INPUT as exc:
-                # Damaged compressed data: the rows before it are kept.
-                yield Bad(f"the compressed data is damaged ({exc})", start, None, "")
-                return
-            except csv.Error as exc:
-                # A NUL byte, a field over the csv module's size limit: skip the record.
-                yield Bad(f"invalid CSV ({exc})", start, None, "")
-                if rows.line_num < start:
-                    return
-                start = rows.line_num + 1
+        for item in csv_rows(lines, delimiter):
+            if isinstance(item, Bad):
+                yield item
                 continue
-            line, start = start, rows.line_num + 1
+            line, row = item
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
             if layout is None:

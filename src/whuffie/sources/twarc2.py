@@ -113,7 +113,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
@@ -123,8 +122,8 @@ import orjson
 
 from whuffie.errors import SourceError
 from whuffie.model import Actor, Link, Mention, Message, Problem, Records, Tag
-from whuffie.sources.base import Bad, Raw, Reader, Sample, host_of, json_lines, json_records
-from whuffie.sources.io import Input, excerpt, open_text
+from whuffie.sources.base import Bad, Raw, Reader, Sample, csv_rows, host_of, json_lines, json_records
+from whuffie.sources.io import Input, excerpt
 from whuffie.sources.times import parse_time
 
 P = "twitter"
@@ -647,32 +646,22 @@ class Twarc2Reader(Reader):
         yield from json_lines(inp)
 
     def _read_csv(self, inp: Input) -> Iterator[Raw | Bad]:
-        reader = csv.reader(open_text(inp))
-        try:
-            header = next(reader)
-        except StopIteration:
+        rows = csv_rows(inp)
+        first = next(rows, None)
+        if first is None:
             return
-        except csv.Error as exc:
-            yield Bad(f"invalid CSV header ({exc})", 1, None, "")
+        if isinstance(first, Bad):
+            yield Bad(f"invalid CSV header: {first.reason}", first.line, None, first.excerpt)
             return
+        header = first[1]
         if header:
             header[0] = header[0].lstrip("\ufeff")
         width = len(header)
-        line = reader.line_num
-        while True:
-            start = line + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                if reader.line_num == line:  # no progress: give up rather than loop
-                    yield Bad(f"invalid CSV ({exc})", start, None, "")
-                    return
-                line = reader.line_num
-                yield Bad(f"invalid CSV ({exc})", start, None, "")
+        for item in rows:
+            if isinstance(item, Bad):
+                yield item
                 continue
-            line = reader.line_num
+            start, row = item
             if len(row) != width:
                 if not row:
                     continue

@@ -32,7 +32,6 @@ import io
 import itertools
 import multiprocessing
 import os
-import signal
 import sys
 import threading
 import time
@@ -66,6 +65,7 @@ from whuffie.sources.io import (
 from whuffie.sources.times import clear_implausible, near_epoch
 from whuffie.store.writer import Batch, QuarantineRow, Tables, write_parts, write_tables
 from whuffie.version import __version__
+from whuffie.workers import die_with_parent
 
 if TYPE_CHECKING:
     from whuffie.store.store import Store
@@ -844,41 +844,10 @@ def _chunks(inp: Input, size: int, damaged: list) -> Iterator[tuple[int, int, by
 _WORKER_READER: Reader | None = None
 
 
-#: Seconds between a worker's checks that its parent is alive.
-PARENT_POLL_S = 0.5
-
-
 def _init_worker(reader: Reader, parent: int) -> None:
     global _WORKER_READER
     _WORKER_READER = reader
-    _die_with_parent(parent)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Make this worker exit when the process ``parent`` ends, even by ``kill -9``.
-
-    A killed parent never shuts its pool down, and forked workers hold both ends of the
-    task pipe, so they would wait for tasks forever. On Linux the kernel kills the
-    worker (``PR_SET_PDEATHSIG``); everywhere, a thread checks every
-    :data:`PARENT_POLL_S` whether the worker has been handed to another parent.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass  # a libc without prctl: the thread below still watches
-    if os.getppid() != parent:  # the parent died before the signal was asked for
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_S)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="whuffie-parent-watch", daemon=True).start()
+    die_with_parent(parent)
 
 
 def _map_lines(path: str, strict: bool, started: datetime, first_line: int, first_offset: int,

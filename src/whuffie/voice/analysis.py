@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from whuffie import arrowsql
 from whuffie.voice.sentiment import LABELS, get_analyzer
+from whuffie.workers import die_with_parent
 
 if TYPE_CHECKING:
     from whuffie.engines.base import Engine
@@ -147,8 +148,9 @@ def readable(lang: str | None, languages: frozenset[str] | None) -> bool:
 _WORKER: _Scorer | None = None
 
 
-def _start_worker(params: VoiceParams) -> None:
+def _start_worker(params: VoiceParams, parent: int) -> None:
     global _WORKER
+    die_with_parent(parent)
     _WORKER = _Scorer(params)
 
 
@@ -223,7 +225,7 @@ def voice_messages(engine: Engine, params: VoiceParams | None = None,
     else:
         with _main_not_imported():
             pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker,
-                                                             initargs=(params,))
+                                                             initargs=(params, os.getpid()))
         with pool:
             for rb in pool.imap(_score, batches):
                 collect(rb)

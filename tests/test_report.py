@@ -72,3 +72,30 @@ def test_voice_section_escapes_data(store, tmp_path):
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html
     for block in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S):
         assert "<" not in block
+
+
+def test_times_on_a_relative_clock_stay_out_of_the_report_dates(tmp_path, shared):
+    # The coordination-network toolkit's CSV counts seconds from an arbitrary start (stored
+    # from 1970): with dated messages beside them, the report said "Messages from 1970-01-01"
+    # and drew 35 years of empty weeks.
+    import whuffie
+    from whuffie.report.summary import overview
+
+    toolkit = tmp_path / "toolkit" / "coretweet.csv"  # platform "toolkit", from the folder's name
+    toolkit.parent.mkdir()
+    toolkit.write_bytes((shared / "formats/qut_coordination_csv/coretweet_test_input.csv").read_bytes())
+    with whuffie.open(tmp_path / "s.duckdb") as store:
+        store.ingest([toolkit, shared / "formats/reddit_pushshift_ndjson/RC_2005-12.ndjson"])
+        span = store.status()["span"]
+        assert span["first"].startswith("2005-12") and span["relative"] == 15
+        section = overview(store)
+        texts = [b[1] for b in section.blocks if b[0] == "text"]
+        dates = next(t for t in texts if t.startswith("Messages from"))
+        assert dates.startswith("Messages from 2005-12-")
+        assert "Not counted in these dates: 15 messages" in dates
+        [weekly] = [b[1] for b in section.blocks if b[0] == "figure" and "week" in b[1].layout.title.text]
+        assert all(min(trace.x).year == 2005 for trace in weekly.data)
+    with whuffie.open(tmp_path / "relative.duckdb") as store:
+        store.ingest([toolkit])
+        texts = [b[1] for b in overview(store).blocks if b[0] == "text"]
+        assert any(t.startswith("No message has a calendar date: 15 messages") for t in texts)

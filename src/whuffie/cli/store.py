@@ -54,9 +54,13 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
             + ".",
             markup=False,
         )
+        relative = st["span"]["relative"]
+        clock = f"{relative:,} message(s) with times on a relative clock (stored from 1970-01-01)"
         if st["span"]["first"]:
-            console.print(f"Messages from {st['span']['first']} to {st['span']['last']} (UTC).",
-                          markup=False)
+            console.print(f"Messages from {st['span']['first']} to {st['span']['last']} (UTC)"
+                          + (f"; {clock} not counted in these dates." if relative else "."), markup=False)
+        elif relative:
+            console.print(f"No calendar dates: {clock}.", markup=False)
 
 
 def quarantine(

@@ -30,8 +30,10 @@ import pyarrow as pa
 if TYPE_CHECKING:
     from whuffie.graph.build import GraphSpec
 
-#: What a message may be required to have (``require=`` of :meth:`Engine.messages`).
-REQUIREMENTS = ("actor", "time", "text", "text_or_title")
+#: What a message may be required to have (``require=`` of :meth:`Engine.messages`): ``date`` is
+#: a calendar time (1971 or later), not a time on the arbitrary clock some formats count from
+#: (stored from 1970-01-01, see :mod:`whuffie.sources.times`).
+REQUIREMENTS = ("actor", "time", "date", "text", "text_or_title")
 
 #: Message columns an engine serves; ``label`` is the source's own label of a message (Twitter15's
 #: veracity, in the store's ``extra``).

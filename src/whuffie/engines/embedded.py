@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from whuffie.engines.base import ACTOR_COLUMNS, INTERACTION_COLUMNS, MESSAGE_COLUMNS, REQUIREMENTS
 from whuffie.errors import EngineError
+from whuffie.sources.times import EARLIEST
 from whuffie.store.schema import INTERACTION_KINDS
 from whuffie.urls import normalize_many
 
@@ -168,6 +169,7 @@ class EmbeddedEngine:
         where: list[str] = ["NOT is_stub"]
         params: list[Any] = []
         conditions = {"actor": "actor_id IS NOT NULL", "time": "created_at IS NOT NULL",
+                      "date": f"created_at >= TIMESTAMP '{EARLIEST.isoformat()}'",
                       "text": "text IS NOT NULL", "text_or_title": "(text IS NOT NULL OR title IS NOT NULL)"}
         where += [conditions[r] for r in require]
         if platforms is not None:

@@ -24,9 +24,17 @@ def overview(store: Store) -> Section:
         ("interactions", total_interactions), ("ratings", st["ratings"]),
         ("imports", st["imports"]["total"]), ("quarantined", st["quarantined"]),
     ]))
+    relative = st["span"].get("relative", 0)
+    on_clock = (f"{relative:,} message{'s' if relative != 1 else ''} from exports whose times count on "
+                "a clock of their own (seconds from an arbitrary start, as the coordination-network "
+                "toolkit's CSV allows)")
     if st["span"]["first"]:
         s.blocks.append(("text", f"Messages from {st['span']['first'][:10]} to "
-                                 f"{st['span']['last'][:10]} (UTC)."))
+                                 f"{st['span']['last'][:10]} (UTC)."
+                         + (f" Not counted in these dates: {on_clock}." if relative else "")))
+    elif relative:
+        s.blocks.append(("text", f"No message has a calendar date: {on_clock}. The chart below counts "
+                                 "weeks of that clock, shown from 1970-01-01."))
     platforms = sorted(set(st["messages"]) | set(st["actors"]))
     s.blocks.append(("table", {
         "columns": ["platform", "messages", "actors"],
@@ -40,7 +48,8 @@ def overview(store: Store) -> Section:
                           height=320, margin=dict(l=40, r=20, t=50, b=40))
         s.blocks.append(("figure", fig))
     weekly = sorted(({"platform": r["platform"], "week": r["created_at"], "n": r["n"]}
-                     for r in store.engine.message_counts(["platform"], unit="week").to_pylist()),
+                     for r in store.engine.message_counts(["platform"], unit="week", require=[
+                         "date" if st["span"]["first"] else "time"]).to_pylist()),
                     key=lambda r: (r["week"], r["platform"]))
     if weekly:
         fig = go.Figure()

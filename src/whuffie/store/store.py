@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from whuffie.errors import SchemaError, WhuffieError
 from whuffie.model import Records
+from whuffie.sources.times import EARLIEST
 from whuffie.store.schema import CANONICAL_TABLES, INTERACTION_KINDS, MIGRATIONS, SCHEMA_VERSION
 from whuffie.version import __version__
 
@@ -315,7 +316,8 @@ class Store:
             kind; ``imports`` and ``quarantined`` (records left out): totals;
             ``flagged``: records stored without a value they could not trust
             (listed in the quarantine); ``tables``: row count
-            of every canonical table; ``span``: first and last message time.
+            of every canonical table; ``span``: first and last message date, and how many
+            messages have a time on a relative clock instead (``relative``).
         """
         q = self.con.execute
         messages = dict(q(
@@ -342,8 +344,11 @@ class Store:
             for t in ("actors", "messages", "mentions", "links", "tags", "recipients",
                       "ratings", "ties")
         }
+        # Times before 1971 are on a relative clock (see whuffie.sources.times): not dates.
         span = q(
-            "SELECT min(created_at), max(created_at) FROM messages WHERE NOT is_stub"
+            "SELECT min(created_at) FILTER (WHERE created_at >= ?), max(created_at) FILTER "
+            "(WHERE created_at >= ?), count(*) FILTER (WHERE created_at < ?) FROM messages "
+            "WHERE NOT is_stub", [EARLIEST] * 3
         ).fetchall()[0]
         return {
             "db": str(self.path),
@@ -365,6 +370,7 @@ class Store:
             "span": {
                 "first": span[0].isoformat() if span[0] else None,
                 "last": span[1].isoformat() if span[1] else None,
+                "relative": int(span[2]),
             },
         }
 

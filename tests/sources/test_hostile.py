@@ -583,3 +583,37 @@ def test_csv_rows_are_the_rows_of_the_file_up_to_a_cut_or_a_stretch(text, chunk,
     first_blank = text[:blank.start()].count("\n") + 1 if blank else None
     before = [(first, row) for first, last, row in want if first_blank is None or last < first_blank - 1]
     assert got[:len(before)] == before
+
+
+def test_a_flood_of_tiny_bad_records_is_bounded_and_counted(tmp_path):
+    # Found by the fuzzer: 2 KB of zstd holding 16 MiB of '"' are 8 million bad JSON values (""),
+    # each a quarantine row, all held at once (5.4 GB) because a small compressed file was read
+    # whole. Identical bad records in a row are now one row that counts them; nothing is hidden.
+    z = zstandard.ZstdCompressor(level=1).compressobj()
+    path = tmp_path / "posts.json.zst"
+    path.write_bytes(b"".join([z.compress(b'"' * (16 << 20)) for _ in range(4)] + [z.flush()]))
+    db = tmp_path / "s.duckdb"
+    code, out, peak = ingest(path, db, "--format", "bluesky")
+    assert code == 0, out
+    assert peak < PEAK_MB, f"peak {peak:.0f} MB"
+    reasons = [r for (r,) in rows(db, "SELECT reason FROM quarantine ORDER BY line")]
+    assert reasons[0].startswith("8,388,608 identical records in a row (lines 1 to 8,388,608), each: ")
+    assert "decompression bomb" in reasons[1]
+    assert rows(db, "SELECT quarantined FROM imports") == [(8_388_609,)]
+
+
+def test_identical_bad_lines_are_counted_on_one_row_and_different_ones_kept(tmp_path):
+    good = json.dumps({"id": "c1", "author": "bob", "body": "hi", "subreddit": "t",
+                       "created_utc": 1600000000, "link_id": "t3_x", "parent_id": "t3_x"})
+    path = tmp_path / "RC.ndjson"
+    path.write_text("null\n" * 1000 + "{broken\n" + "null\n" * 2 + good + "\n" + "{other\n")
+    db = tmp_path / "s.duckdb"
+    code, out, _ = ingest(path, db, "--format", "reddit")
+    assert code == 0, out
+    got = rows(db, "SELECT line, reason, excerpt FROM quarantine ORDER BY line")
+    assert [(line, excerpt) for line, _, excerpt in got] == [
+        (1, "null"), (1001, "{broken"), (1002, "null"), (1005, "{other")]
+    assert got[0][1].startswith("1,000 identical records in a row (lines 1 to 1,000), each: ")
+    assert got[2][1].startswith("2 identical records in a row (lines 1,002 to 1,003), each: ")
+    assert rows(db, "SELECT read, stored, quarantined FROM imports") == [(1005, 1, 1004)]
+    assert rows(db, "SELECT count(*) FROM messages") == [(1,)]

@@ -430,7 +430,9 @@ def ingest(
     group = _SmallFiles(store, batch_size, progress, report, started)
     try:
         for source, reader in work:
-            if isinstance(source, Path) and source.stat().st_size <= SMALL_FILE_BYTES:
+            # A compressed file is never small: 4 MiB may hold 800 MiB of records.
+            if (isinstance(source, Path) and source.stat().st_size <= SMALL_FILE_BYTES
+                    and compression_of(source) is None):
                 group.add(source, reader, strict)
             else:
                 group.flush()
@@ -489,7 +491,8 @@ def _counts(tables: Tables) -> tuple[int, int, bool]:
     """Of a part's quarantine rows: records quarantined, records flagged, a relative note."""
     flagged = sum(1 for q in tables.quarantine if isinstance(q, Flag))
     note = any(isinstance(q, RelativeNote) for q in tables.quarantine)
-    return len(tables.quarantine) - flagged - note, flagged, note
+    bad = sum(q.records for q in tables.quarantine if not isinstance(q, Flag | RelativeNote))
+    return bad, flagged, note
 
 
 def _ingest_file(
@@ -526,7 +529,7 @@ def _ingest_file(
         result.quarantined += bad
         result.flagged += flagged
         result.relative_times |= note
-        since_commit += tables.primary_seen
+        since_commit += tables.primary_seen + bad
 
     def commit() -> None:
         nonlocal in_transaction, since_commit
@@ -986,6 +989,8 @@ def _parallel_tables(reader: Reader, inp: Input, path: str, strict: bool, worker
                 for q in tables.quarantine:
                     if q.line is not None:
                         q.line += lines_before
+                    if q.last_line is not None:
+                        q.last_line += lines_before
                 if relative_line is not None:
                     relative_line += lines_before
             if relative_line is not None and clock.relative_line is None:

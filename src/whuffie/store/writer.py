@@ -61,9 +61,21 @@ class QuarantineRow:
     offset: int | None
     reason: str
     excerpt: str
+    #: Identical records in a row this row stands for (see :meth:`Batch.add_bad`), the last on
+    #: line ``last_line``.
+    records: int = 1
+    last_line: int | None = None
 
     #: ``error``: the record was left out (flags and notes, which keep the record, say otherwise).
     severity = "error"
+
+    @property
+    def full_reason(self) -> str:
+        """The reason as stored: with the count and lines of identical records in a row."""
+        if self.records == 1:
+            return self.reason
+        lines = f" (lines {self.line:,} to {self.last_line:,})" if self.line and self.last_line else ""
+        return f"{self.records:,} identical records in a row{lines}, each: {self.reason}"
 
     @property
     def key(self) -> str:
@@ -109,12 +121,15 @@ class Batch:
         self.ratings: dict[str, Rating] = {}
         self.ties: dict[str, Tie] = {}
         self.quarantine: dict[str, QuarantineRow] = {}
+        self._last_bad: QuarantineRow | None = None
         self.in_batch_duplicates = 0
         self.primary_seen = 0
 
     def __len__(self) -> int:
-        """Rows to write, roughly: what decides when a batch is full."""
-        return len(self.messages) + len(self.ratings) + len(self.ties) + len(self.actors) // 4
+        """Rows to write, roughly: what decides when a batch is full (quarantined records too: a
+        file of millions of tiny bad records must not be held whole)."""
+        return (len(self.messages) + len(self.ratings) + len(self.ties) + len(self.actors) // 4
+                + len(self.quarantine))
 
     def add(self, records: Records) -> None:
         """Merge one bundle of records into the batch."""
@@ -181,8 +196,20 @@ class Batch:
                 self.ties[tie.id] = tie
 
     def add_bad(self, row: QuarantineRow) -> None:
-        """Queue a quarantined record."""
+        """Queue a quarantined record.
+
+        A record identical to the one quarantined just before it (same file, reason and excerpt)
+        is counted on that row: 16 MiB of ``""`` are 8 million bad JSON values, which would
+        otherwise be as many rows.
+        """
+        last = self._last_bad
+        if (last is not None and type(last) is type(row) and row.severity == "error"
+                and last.path == row.path and last.reason == row.reason and last.excerpt == row.excerpt):
+            last.records += 1
+            last.last_line = row.line
+            return
         self.quarantine[row.key] = row
+        self._last_bad = row
 
     def _ensure_actors(self) -> None:
         """Create a minimal actor for every actor id referenced but not described."""
@@ -341,7 +368,7 @@ def write_parts(
             "path": [r.path for r in rows],
             "line": pa.array([r.line for r in rows], pa.int64()),
             "byte_offset": pa.array([r.offset for r in rows], pa.int64()),
-            "reason": _clean([r.reason for r in rows]),
+            "reason": _clean([r.full_reason for r in rows]),
             "excerpt": _clean([r.excerpt for r in rows]),
             "severity": [r.severity for r in rows],
             "created_at": pa.array([now] * len(rows), pa.timestamp("us")),

@@ -209,6 +209,9 @@ def seeds(
         comparison = result["seed_comparison"].to_pylist()
         emit([{k: v for k, v in r.items() if k != "seeds"} for r in comparison],
              ["method", "k", "mean", "p5", "p95", "vs_best"], as_json=False, as_csv=False,
-             title=f"Every set of {k} seeds, by the same {runs:,} Monte-Carlo runs ({model}, "
+             title=f"Every set of {k} seeds, by the same {comparison[0]['runs']:,} Monte-Carlo runs "
+                   f"({model}, {s['probabilities']}; enough for every mean within 0.5% of the best)"
+             if comparison[0]["runs"] < runs else
+                   f"Every set of {k} seeds, by the same {runs:,} Monte-Carlo runs ({model}, "
                    f"{s['probabilities']})")
         console.print(seeds_note(s, epsilon), markup=False, soft_wrap=True)

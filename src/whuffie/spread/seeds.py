@@ -736,6 +736,10 @@ def _top(score: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:
     return idx[order[:k]].astype(np.int64)
 
 
+#: Monte-Carlo runs :func:`compare_seeds` makes at a time, with the same random draws for every set.
+COMPARE_BLOCK = 1000
+
+
 def compare_seeds(
     g,
     k: int,
@@ -743,8 +747,14 @@ def compare_seeds(
     runs: int = 10_000,
     seed: int = 0,
     model: str = "ic",
+    precision: float | None = 0.005,
 ) -> pa.Table:
-    """Seed sets side by side by Monte-Carlo spread, on the same model, runs and random seed.
+    """Seed sets side by side by Monte-Carlo spread, on the same model, runs and random draws.
+
+    Runs are made in blocks of :data:`COMPARE_BLOCK`, every set with the same random draws
+    (common random numbers, so the sets' differences are measured more precisely than their
+    means), until each set's mean is known within ``precision`` of the best set's (its standard
+    error over the largest mean) or ``runs`` are made. Every set gets the same number of runs.
 
     Parameters
     ----------
@@ -753,49 +763,77 @@ def compare_seeds(
         Each set is cut to its first ``k`` nodes.
     sets : mapping of str to sequence of int
         Method name -> node indices (e.g. ``imm(...).seeds``, ``heuristic_seeds(...)``).
-    runs, seed : int
-        Monte-Carlo runs and random seed (the same for every set: common random numbers).
+    runs : int
+        Most Monte-Carlo runs per set.
+    seed : int
+        Random seed (the same draws for every set).
     model : {"ic", "lt"}
+    precision : float or None
+        Stop once every set's standard error is at most this share of the largest mean (0.005:
+        half a percent of the best set's reach); ``None`` makes all ``runs``.
 
     Returns
     -------
     pyarrow.Table
-        ``method``, ``seeds`` (actor ids), ``k`` (seeds used), ``mean``, ``std``, ``p5``, ``p95``
-        (5-95% interval of the number reached), ``vs_best`` (mean over the best mean), best first.
+        ``method``, ``seeds`` (actor ids), ``k`` (seeds used), ``runs`` (runs made), ``mean``,
+        ``std``, ``p5``, ``p95`` (5-95% interval of the number reached), ``vs_best`` (mean over the
+        best mean), best first.
 
     Examples
     --------
     >>> from whuffie.spread.diffusion import DiffusionGraph
     >>> g = DiffusionGraph.from_arrays(4, [0, 0, 1], [1, 2, 3], [1.0, 1.0, 1.0])
     >>> t = compare_seeds(g, 1, {"zero": [0], "three": [3]}, runs=100)
-    >>> t.column("method").to_pylist(), t.column("mean").to_pylist()
-    (['zero', 'three'], [4.0, 1.0])
+    >>> t.column("method").to_pylist(), t.column("mean").to_pylist(), t.column("runs").to_pylist()
+    (['zero', 'three'], [4.0, 1.0], [100, 100])
     """
     from whuffie.spread.diffusion import simulate_ic, simulate_lt
 
     if model not in ("ic", "lt"):
         raise WhuffieError(f"model must be 'ic' or 'lt', got {model!r}")
     simulate = simulate_ic if model == "ic" else simulate_lt
-    rows = []
-    for i, (name, nodes) in enumerate(sets.items()):
-        phase(f"simulating the {name} set", i, len(sets))
-        chosen = np.asarray(list(nodes), np.int64)[:k]
-        if chosen.size == 0:
+    chosen = {}
+    for name, nodes in sets.items():
+        chosen[name] = np.asarray(list(nodes), np.int64)[:k]
+        if chosen[name].size == 0:
             raise WhuffieError(f"seed set {name!r} is empty; every compared method needs seeds")
-        res = simulate(g, chosen.tolist(), runs=runs, seed=seed)
-        lo, hi = res.interval(5, 95)
-        rows.append((name, _actors(g, chosen), len(chosen), float(res.mean), float(res.std),
-                     float(lo), float(hi)))
-    rows.sort(key=lambda r: -r[3])
-    best = rows[0][3] if rows else 0.0
-    cols = list(zip(*rows, strict=True)) if rows else [[]] * 7
+    sizes: dict[str, list[np.ndarray]] = {name: [] for name in chosen}
+    done, block = 0, 0
+    while done < runs:
+        n = min(COMPARE_BLOCK, runs - done)
+        phase(f"simulating {len(chosen)} seed sets, runs {done + 1:,}-{done + n:,}", done, runs)
+        for name, nodes in chosen.items():
+            # Block b of every set draws from the same generator: seed and block number.
+            sizes[name].append(simulate(g, nodes.tolist(), runs=n, seed=seed + 7_919 * block).sizes)
+        done, block = done + n, block + 1
+        if precision is not None and _precise([np.concatenate(s) for s in sizes.values()], precision):
+            break
+    rows = []
+    for name, nodes in chosen.items():
+        x = np.concatenate(sizes[name]).astype(np.float64)
+        rows.append((name, _actors(g, nodes), len(nodes), len(x), float(x.mean()),
+                     float(x.std(ddof=1)) if len(x) > 1 else 0.0,
+                     float(np.percentile(x, 5)), float(np.percentile(x, 95))))
+    rows.sort(key=lambda r: -r[4])
+    best = rows[0][4] if rows else 0.0
+    cols = list(zip(*rows, strict=True)) if rows else [[]] * 8
     return pa.table({
         "method": pa.array(cols[0], pa.string()),
         "seeds": pa.array(cols[1], pa.list_(pa.string())),
         "k": pa.array(cols[2], pa.int64()),
-        "mean": pa.array(cols[3], pa.float64()),
-        "std": pa.array(cols[4], pa.float64()),
-        "p5": pa.array(cols[5], pa.float64()),
-        "p95": pa.array(cols[6], pa.float64()),
-        "vs_best": pa.array([r[3] / best if best else None for r in rows], pa.float64()),
+        "runs": pa.array(cols[3], pa.int64()),
+        "mean": pa.array(cols[4], pa.float64()),
+        "std": pa.array(cols[5], pa.float64()),
+        "p5": pa.array(cols[6], pa.float64()),
+        "p95": pa.array(cols[7], pa.float64()),
+        "vs_best": pa.array([r[4] / best if best else None for r in rows], pa.float64()),
     })
+
+
+def _precise(samples: list[np.ndarray], precision: float) -> bool:
+    """Whether every sample's mean is known within ``precision`` of the largest mean (standard
+    error / largest mean): what separates the sets is then measured, whatever their sizes."""
+    if len(samples[0]) < 2:
+        return False
+    best = max(float(x.mean()) for x in samples)
+    return best > 0 and all(x.std(ddof=1) / np.sqrt(len(x)) <= precision * best for x in samples)

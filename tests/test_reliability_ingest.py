@@ -294,6 +294,17 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _survivors(workers: list[int], seconds: float) -> list[int]:
+    """The processes still running ``seconds`` later (killed then, so that none is left behind)."""
+    deadline = time.monotonic() + seconds
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [w for w in workers if _alive(w)]
+    for w in left:
+        os.kill(w, signal.SIGKILL)
+    return left
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the workers")
 def test_mapping_workers_die_when_the_import_is_killed(tmp_path):
     if not REDDIT.exists():
@@ -313,13 +324,7 @@ def test_mapping_workers_die_when_the_import_is_killed(tmp_path):
     finally:
         proc.kill()
         proc.wait()
-    deadline = time.monotonic() + 5
-    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    left = [w for w in workers if _alive(w)]
-    for w in left:
-        os.kill(w, signal.SIGKILL)
-    assert left == []
+    assert _survivors(workers, 5) == []
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -359,13 +364,7 @@ def test_voice_workers_die_at_once_when_the_analysis_is_killed(tmp_path):
     finally:
         proc.kill()
         proc.wait()
-    deadline = time.monotonic() + 1
-    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    left = [w for w in workers if _alive(w)]
-    for w in left:
-        os.kill(w, signal.SIGKILL)
-    assert left == []
+    assert _survivors(workers, 1) == []
 
 
 # -- killed at random moments -----------------------------------------------------------------

@@ -99,3 +99,24 @@ def test_times_on_a_relative_clock_stay_out_of_the_report_dates(tmp_path, shared
         store.ingest([toolkit])
         texts = [b[1] for b in overview(store).blocks if b[0] == "text"]
         assert any(t.startswith("No message has a calendar date: 15 messages") for t in texts)
+
+
+def test_time_analyses_of_a_mixed_store_start_with_its_calendar(tmp_path, shared):
+    # With the toolkit's relative clock beside dated messages, the pyramid counted 669 months
+    # from 1970-01 on the store of shared/data/formats.
+    import whuffie
+
+    toolkit = tmp_path / "toolkit" / "coretweet.csv"
+    toolkit.parent.mkdir()
+    toolkit.write_bytes((shared / "formats/qut_coordination_csv/coretweet_test_input.csv").read_bytes())
+    with whuffie.open(tmp_path / "s.duckdb") as store:
+        store.ingest([toolkit, shared / "formats/reddit_pushshift_ndjson/RC_2005-12.ndjson"])
+        counts = store.pyramid(window="month")["pyramid_counts"].to_pylist()
+        assert {r["window_start"].year for r in counts} == {2005}
+        weekly = store.engine.message_counts(["platform"], unit="week").to_pylist()
+        assert {r["platform"] for r in weekly} == {"reddit"}
+    with whuffie.open(tmp_path / "relative.duckdb") as store:
+        store.ingest([toolkit])
+        # Only relative times: they are the store's clock (week one starts on Monday 1969-12-29).
+        weeks = store.engine.message_counts([], unit="week").to_pylist()
+        assert weeks and {r["created_at"].year for r in weeks} <= {1969, 1970}

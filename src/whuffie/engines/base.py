@@ -30,10 +30,10 @@ import pyarrow as pa
 if TYPE_CHECKING:
     from whuffie.graph.build import GraphSpec
 
-#: What a message may be required to have (``require=`` of :meth:`Engine.messages`): ``date`` is
-#: a calendar time (1971 or later), not a time on the arbitrary clock some formats count from
-#: (stored from 1970-01-01, see :mod:`whuffie.sources.times`).
-REQUIREMENTS = ("actor", "time", "date", "text", "text_or_title")
+#: What a message may be required to have (``require=`` of :meth:`Engine.messages`): ``time`` is a
+#: usable time (when the store holds calendar dates, not a time on the arbitrary clock some formats
+#: count from, stored from 1970-01-01: see :mod:`whuffie.sources.times`).
+REQUIREMENTS = ("actor", "time", "text", "text_or_title")
 
 #: Message columns an engine serves; ``label`` is the source's own label of a message (Twitter15's
 #: veracity, in the store's ``extra``).
@@ -106,7 +106,8 @@ class Engine(Protocol):
 
         Columns ``window_start`` (``date_trunc(unit, ...)``), ``actor_id``, ``activity`` (real
         messages written) and ``recognition`` (received interactions weighted as in
-        :meth:`edges`); undated rows have no window and are left out.
+        :meth:`edges`); undated rows have no window and are left out, and so are times on a
+        relative clock when the store holds calendar dates (see :data:`REQUIREMENTS`).
         """
 
     # -- messages and actors ---------------------------------------------------------------

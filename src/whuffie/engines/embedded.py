@@ -168,8 +168,8 @@ class EmbeddedEngine:
         select = select or ", ".join("extra->>'label' AS label" if c == "label" else c for c in columns)
         where: list[str] = ["NOT is_stub"]
         params: list[Any] = []
-        conditions = {"actor": "actor_id IS NOT NULL", "time": "created_at IS NOT NULL",
-                      "date": f"created_at >= TIMESTAMP '{EARLIEST.isoformat()}'",
+        conditions = {"actor": "actor_id IS NOT NULL",
+                      "time": self._timed() if "time" in require else "",
                       "text": "text IS NOT NULL", "text_or_title": "(text IS NOT NULL OR title IS NOT NULL)"}
         where += [conditions[r] for r in require]
         if platforms is not None:
@@ -244,12 +244,22 @@ class EmbeddedEngine:
                       LEFT JOIN messages m ON m.message_id = i.message_id
                      {'WHERE ' + ' AND '.join(where) if where else ''}""", params)
 
+    def _timed(self, column: str = "created_at") -> str:
+        """The condition of a usable time: any time, but when the store holds calendar dates,
+        not a time on a relative clock (before 1971: the coordination-network toolkit's CSV counts
+        seconds from an arbitrary start), which would stretch every series back to 1970."""
+        dated = self.store.con.execute(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE created_at >= ?)", [EARLIEST]).fetchall()[0][0]
+        return f"{column} IS NOT NULL" + (f" AND {column} >= TIMESTAMP '{EARLIEST.isoformat()}'"
+                                          if dated else "")
+
     def activity_windows(self, spec: GraphSpec, unit: str) -> pa.Table:
         """See :meth:`whuffie.engines.base.Engine.activity_windows`."""
         unit = _unit(unit)
         where, params = interactions_filter(spec)
         case, case_params = kind_weight_sql(spec)
-        msg_where = ["NOT is_stub", "actor_id IS NOT NULL", "created_at IS NOT NULL"]
+        timed = self._timed()
+        msg_where = ["NOT is_stub", "actor_id IS NOT NULL", timed]
         msg_params: list[Any] = []
         if spec.platforms is not None:
             msg_where.append("platform IN (SELECT unnest(?))")
@@ -264,7 +274,7 @@ class EmbeddedEngine:
                 r AS (
                     SELECT date_trunc('{unit}', created_at) AS window_start, target AS actor_id,
                            sum(weight * {case}) AS recognition
-                      FROM interactions WHERE {where} AND created_at IS NOT NULL GROUP BY ALL)
+                      FROM interactions WHERE {where} AND {timed} GROUP BY ALL)
                 SELECT CAST(window_start AS TIMESTAMP) AS window_start, actor_id,
                        CAST(coalesce(activity, 0) AS BIGINT) AS activity,
                        CAST(coalesce(recognition, 0) AS DOUBLE) AS recognition

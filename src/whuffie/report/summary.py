@@ -48,8 +48,7 @@ def overview(store: Store) -> Section:
                           height=320, margin=dict(l=40, r=20, t=50, b=40))
         s.blocks.append(("figure", fig))
     weekly = sorted(({"platform": r["platform"], "week": r["created_at"], "n": r["n"]}
-                     for r in store.engine.message_counts(["platform"], unit="week", require=[
-                         "date" if st["span"]["first"] else "time"]).to_pylist()),
+                     for r in store.engine.message_counts(["platform"], unit="week").to_pylist()),
                     key=lambda r: (r["week"], r["platform"]))
     if weekly:
         fig = go.Figure()

@@ -24,12 +24,9 @@ _SENTIMENT_COLOURS = {"negative": "#d62728", "neutral": "#bdbdbd", "positive": "
 
 
 def _times(store: Store, voice: pa.Table) -> pa.Table:
-    """The voice rows with their messages' dates (undated messages left out, and times on a
-    relative clock too when some messages have a calendar date)."""
-    times = store.engine.messages(["message_id", "created_at"], ids=voice["message_id"], require=["date"])
-    if times.num_rows == 0:
-        times = store.engine.messages(["message_id", "created_at"], ids=voice["message_id"],
-                                      require=["time"])
+    """The voice rows with their messages' times (undated messages left out, and times on a
+    relative clock too when the store holds calendar dates)."""
+    times = store.engine.messages(["message_id", "created_at"], ids=voice["message_id"], require=["time"])
     return arrowsql.query("SELECT v.message_id, v.sentiment, v.concerns, m.created_at FROM v "
                           "JOIN m USING (message_id)",
                           v=voice.select(["message_id", "sentiment", "concerns"]), m=times)

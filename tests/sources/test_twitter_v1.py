@@ -598,5 +598,7 @@ def test_mutated_tweet_lines_are_stored_or_quarantined(tmp_path, cases):
         read, stored, dup, bad = (report.total(k) for k in ("read", "stored", "duplicate", "quarantined"))
         assert scalar(s, "SELECT status FROM imports") == "complete"
     assert read == stored + dup + bad
-    assert bad + stored + dup >= 1
+    # A line given "statuses": [] is a search response with no tweet in it: nothing to read.
+    empty_page = any(p == ("statuses",) and v == [] for _, p, v in cases)
+    assert bad + stored + dup >= 1 or empty_page
 

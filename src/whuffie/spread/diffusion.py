@@ -582,15 +582,15 @@ class ICFit:
 #: * each listener-teller pair's pattern over time is a few *states* (one per time the pair
 #:   interacted; undated interactions count from the start, ``-infinity``), each valid after its
 #:   time up to the next one;
-#: * exposures per pattern = for each adoption, the states of the teller's pairs valid at its time
-#:   (a running count of +1 / -1 events per teller and pattern, read with an ASOF join);
+#: * exposures per pattern = for each state, the teller's adoptions while it holds: the number of
+#:   adoptions up to its end less the number up to its start (running counts read with ASOF joins);
 #: * minus the exposures that are no trial (the listener adopted in the same cascade before the
 #:   teller, not from them), and the successes: both are pairs of adopters of one cascade linked by
 #:   an interaction, listed from the listener's side (what people attend to is far less skewed
 #:   than who attends to a celebrity).
 #:
-#: Time and memory grow with the interactions plus the adoptions times the patterns of each
-#: teller; the counts equal those of the full listing (tests/spread/test_diffusion.py).
+#: Time and memory grow with the interactions and the adoptions; the counts equal those of the
+#: full listing (tests/spread/test_exposures.py).
 _EXPOSURES = """
 WITH nd AS (SELECT cascade, message_id, actor_id, parent_id, depth,
                    CAST(created_at AS TIMESTAMP) AS t FROM nodes),
@@ -616,17 +616,14 @@ WITH nd AS (SELECT cascade, message_id, actor_id, parent_id, depth,
                  GROUP BY t.source, t.target, t.ts),
      ivals AS (SELECT target AS teller, pattern, ts,
                       lead(ts) OVER (PARTITION BY source, target ORDER BY ts) AS next_ts FROM states),
-     events AS (SELECT teller, pattern, ts AS et, 1 AS d FROM ivals
-                UNION ALL
-                SELECT teller, pattern, next_ts, -1 FROM ivals WHERE next_ts IS NOT NULL),
-     running AS (SELECT teller, pattern, et,
-                        sum(sum(d)) OVER (PARTITION BY teller, pattern ORDER BY et) AS active
-                   FROM events GROUP BY teller, pattern, et),
-     teller_patterns AS (SELECT DISTINCT teller, pattern FROM events),
-     exposed AS (SELECT tp.pattern, sum(r.active) AS n
-                   FROM adopt u JOIN teller_patterns tp ON tp.teller = u.actor_id
-                   ASOF JOIN running r ON r.teller = tp.teller AND r.pattern = tp.pattern AND u.t > r.et
-                  GROUP BY tp.pattern),
+     acount AS (SELECT actor_id AS teller, t, sum(count(*)) OVER (PARTITION BY actor_id ORDER BY t) AS c
+                  FROM adopt GROUP BY actor_id, t),
+     exposed AS (SELECT i.pattern, sum(coalesce(h.c, 0) - coalesce(l.c, 0)) AS n
+                   FROM ivals i
+                   ASOF LEFT JOIN acount h
+                     ON h.teller = i.teller AND coalesce(i.next_ts, TIMESTAMP 'infinity') >= h.t
+                   ASOF LEFT JOIN acount l ON l.teller = i.teller AND i.ts >= l.t
+                  GROUP BY i.pattern),
      listens AS MATERIALIZED (
                 SELECT v.cascade, v.actor_id AS listener, v.t_raw AS vt, v.depth AS vdepth,
                        v.parent AS vparent, p.target AS teller

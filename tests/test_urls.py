@@ -13,10 +13,11 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import whuffie
+from whuffie import urls
 from whuffie.model import Link, Message, Records
 from whuffie.sources.base import host_of
 from whuffie.spread.cascades import cascades
@@ -329,3 +330,61 @@ def test_link_chains_compare_normalised_pages(store):
     parents = {r["message_id"]: r["parent_id"] for r in nodes.to_pylist()}
     assert (parents["w:a"], parents["w:b"], parents["w:c"]) == ("w:video", "w:blog", "w:tweet")
     assert parents["w:d"] is None
+
+
+
+_SEGMENT = st.from_regex(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,12}", fullmatch=True)
+_PIECE = st.from_regex(r"[A-Za-z0-9._~-]{1,8}(=[A-Za-z0-9._~-]{0,8})?", fullmatch=True)
+_PLAIN_URL = st.builds(
+    lambda scheme, host, segments, slash, pieces: (
+        f"{scheme}://{host}{''.join('/' + s for s in segments)}{'/' if slash else ''}"
+        + (f"?{'&'.join(pieces)}" if pieces else "")),
+    st.sampled_from(["http", "https"]),
+    st.sampled_from(["example.com", "www.example.co.uk", "blog.example.org", "twitter.com", "x.com",
+                     "www.youtube.com", "youtu.be", "www.reddit.com", "mastodon.social", "fb.me",
+                     "www.google.com", "t.co", "l.facebook.com"]),
+    st.lists(_SEGMENT, max_size=4), st.booleans(), st.lists(_PIECE, max_size=3))
+
+
+def _normalized(addresses, monkeypatch, shortcut: bool) -> tuple[dict, int]:
+    """normalize() of each address, with or without the plain-address shortcut, and how many
+    times url-normalize ran."""
+    calls = 0
+    real = urls.url_normalize
+
+    def counted(url):
+        nonlocal calls
+        calls += 1
+        return real(url)
+
+    with monkeypatch.context() as m:
+        m.setattr(urls, "url_normalize", counted)
+        if not shortcut:
+            m.setattr(urls, "_PLAIN", re.compile(r"(?!)"))
+        urls.normalize.cache_clear()
+        try:
+            return {u: urls.normalize(u) for u in addresses}, calls
+        finally:
+            urls.normalize.cache_clear()
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_PLAIN_URL)
+def test_plain_addresses_skip_url_normalize_with_the_same_result(monkeypatch, url):
+    # url-normalize took most of normalize()'s time (0.1 ms an address) and changes nothing on an
+    # address already in its normal form: it is skipped there, with the same result.
+    assert _normalized([url], monkeypatch, True)[0] == _normalized([url], monkeypatch, False)[0]
+
+
+def test_real_addresses_normalize_alike_with_and_without_the_shortcut(shared, monkeypatch):
+    found: set[str] = set()
+    with whuffie.open(":memory:") as store:
+        store.ingest([shared / "formats"])
+        for table in ("links", "messages", "actors"):
+            found |= {r[0] for r in store.con.execute(
+                f"SELECT DISTINCT url FROM {table} WHERE url IS NOT NULL").fetchall()}
+    assert len(found) > 2000
+    fast, calls = _normalized(found, monkeypatch, True)
+    slow, all_calls = _normalized(found, monkeypatch, False)
+    assert fast == slow
+    assert calls < all_calls / 2, (calls, all_calls)  # the shortcut is taken on most real addresses

@@ -155,11 +155,13 @@ def _unicode_label(label: str) -> str:
         return label
 
 
+@lru_cache(maxsize=1 << 14)
 def _unicode_host(host: str) -> str:
     """The host in lower case, without the final dot, its international labels decoded."""
     return ".".join(_unicode_label(label) for label in host.lower().rstrip(".").split("."))
 
 
+@lru_cache(maxsize=1 << 14)
 def _site(host: str) -> tuple[str, str]:
     """The host without its same-site subdomains, and its registered domain (else the host)."""
     found = _SUFFIXES(host)

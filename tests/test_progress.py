@@ -16,7 +16,9 @@ def test_niches_and_seeds_report_their_phases(sample_store):
     assert resolutions[:9] == [(i, 9) for i in range(9)]
     assert "IMM" in said and "CELF" in said
     simulated = [(what, done, total) for what, done, total in heard if what.startswith("simulating")]
-    assert simulated[0] == ("simulating the imm set", 0, len(simulated))
+    # Blocks of runs, every seed set in each: progress is runs done out of runs at most.
+    what, done, total = simulated[0]
+    assert what.endswith("seed sets, runs 1-200") and (done, total) == (0, 200)
     # Nobody listening: nothing recorded, nothing breaks.
     heard.clear()
     sample_store.seeds(3, prob=0.1, runs=200, fresh=True)

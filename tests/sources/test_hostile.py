@@ -218,15 +218,17 @@ def test_long_line_in_a_file_mapped_in_parallel_is_quarantined_in_bounded_memory
     assert bad[:2] == (4, offset) and bad[2].startswith("invalid JSON")
 
 
+@pytest.mark.parametrize("blank", [b"\n", b" \r\n"], ids=["empty", "white"])
 @pytest.mark.parametrize("compressed", [False, True], ids=["plain-parallel", "gzip-serial"])
-def test_a_flood_of_empty_lines_is_crossed_at_once_with_true_line_numbers(tmp_path, compressed):
+def test_a_flood_of_empty_lines_is_crossed_at_once_with_true_line_numbers(tmp_path, compressed, blank):
     # 128 Mi new lines between two records cost a Python loop turn each (minutes); a run of
-    # empty lines is now one item, and the lines after it keep their numbers and offsets.
+    # blank lines (empty, or white space: found by the fuzzer) is now one item, and the lines
+    # after it keep their numbers and offsets.
     good = [json.dumps({"id": f"c{i}", "author": "bob", "body": "hello", "subreddit": "test",
                         "created_utc": 1600000000 + i, "link_id": "t3_x",
                         "parent_id": "t3_x"}).encode() + b"\n" for i in range(2)]
-    flood = 128 << 20 if not compressed else 8 << 20  # gzip: under the bomb guard's floor
-    data = good[0] + b"\n" * flood + b'{"broken\n' + good[1]
+    flood = (128 << 20 if not compressed else 8 << 20) // len(blank)  # gzip: under the bomb floor
+    data = good[0] + blank * flood + b'{"broken\n' + good[1]
     path = tmp_path / ("RC_flood.jsonl.gz" if compressed else "RC_flood.jsonl")
     path.write_bytes(gzip.compress(data, 1) if compressed else data)
     db = tmp_path / "s.duckdb"
@@ -236,7 +238,29 @@ def test_a_flood_of_empty_lines_is_crossed_at_once_with_true_line_numbers(tmp_pa
     assert time.perf_counter() - started < 60
     assert sorted(rows(db, "SELECT message_id FROM messages")) == [("reddit:t1_c0",), ("reddit:t1_c1",)]
     [(line, offset)] = rows(db, "SELECT line, byte_offset FROM quarantine")
-    assert (line, offset) == (2 + flood, len(good[0]) + flood)
+    assert (line, offset) == (2 + flood, len(good[0]) + flood * len(blank))
+
+
+@pytest.mark.parametrize("fmt", ["mastodon", "twarc2"])
+def test_a_flood_of_white_space_lines_before_a_document_is_crossed_at_once(tmp_path, shared, fmt):
+    # Found by the fuzzer: a JSON reader looked for its first two lines one blank line at a time.
+    sample = {"mastodon": "mastodon_api_json/public_timeline_fosstodon.json",
+              "twarc2": "twarc2_v2_jsonl/brexit.jsonl"}[fmt]
+    path = tmp_path / ("x.json.gz" if fmt == "mastodon" else "x.jsonl.gz")
+    body = (shared / "formats" / sample).read_bytes()
+    # Random white space (about 64 million lines) compresses too little to look like a bomb.
+    white = random.Random(3).randbytes(128 << 20).translate(bytes.maketrans(
+        bytes(range(256)), b" \t\r\n" * 64))
+    path.write_bytes(gzip.compress(white + b"\n" + body, 1))
+    clean = tmp_path / ("c.json" if fmt == "mastodon" else "c.jsonl")
+    clean.write_bytes(body)
+    started = time.perf_counter()
+    code, out, _ = ingest(path, tmp_path / "s.duckdb", "--format", fmt)
+    assert code == 0, out
+    assert time.perf_counter() - started < 30
+    code, out, _ = ingest(clean, tmp_path / "c.duckdb", "--format", fmt)
+    assert code == 0, out
+    assert _counts(tmp_path / "s.duckdb") == _counts(tmp_path / "c.duckdb")
 
 
 def test_long_line_is_yielded_as_its_head_and_length(tmp_path):

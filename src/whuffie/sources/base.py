@@ -40,6 +40,7 @@ from whuffie.sources.io import (
     LongLine,
     TextLines,
     TooDeep,
+    blank_lines,
     depth_limited,
     excerpt,
     loads_json_line,
@@ -466,6 +467,10 @@ def _units(inp: Input, stream_keys: tuple[str, ...]) -> Iterator[Raw | Bad]:
         n += 1
         if line.strip():
             taken.append((n, offset, line))
+        elif hasattr(stream, "peek"):  # a flood of blank lines is crossed at once
+            more = blank_lines(stream)
+            n += more.count(b"\n")
+            offset += len(more)
         offset += len(line)
         if len(line) >= LINE_LIMIT and not line.endswith(b"\n"):
             if len(taken) == 2 and _parse_line(taken[0][2]) is not _BROKEN:

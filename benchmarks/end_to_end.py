@@ -27,15 +27,13 @@ import datetime as dt
 import json
 import re
 import resource
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 
-from measure import _tree_rss
+from measure import run_captured
 from validate_twitter15 import SHARED
 
 FORMATS = SHARED / "formats"
@@ -195,27 +193,11 @@ def measure(cmd: list[str]) -> dict[str, float]:
     script = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
               "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
               "print(u.ru_utime + u.ru_stime, file=sys.stderr); sys.exit(r.returncode)")
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", script, *cmd], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    peak, done = 0, threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
-            done.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = proc.communicate()
-    wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
+    wall, peak, code, _, err = run_captured([sys.executable, "-c", script, *cmd])
     lines = err.decode(errors="replace").rstrip().splitlines()
-    if proc.returncode != 0:
-        return {"wall": wall, "cpu": float("nan"), "peak": peak / 2**20, "error": "\n".join(lines[-5:])}
-    return {"wall": wall, "cpu": float(lines[-1]), "peak": peak / 2**20}
+    if code != 0:
+        return {"wall": wall, "cpu": float("nan"), "peak": peak, "error": "\n".join(lines[-5:])}
+    return {"wall": wall, "cpu": float(lines[-1]), "peak": peak}
 
 
 def main(argv=None) -> int:

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import whuffie
-from measure import run
+from measure import run_captured
 from validate_twitter15 import DATA, load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,11 +100,9 @@ def main(argv=None) -> int:
         pq.write_table(interactions, folder / "att.parquet")
         found = {}
         for query in ("listed", "counted"):
-            out = folder / f"{query}.json"
             cmd = [sys.executable, "-c", DRIVER, str(folder), query, str(args.memory_gib), str(ROOT)]
-            with out.open("w") as fh:
-                _, peak = _run_to(cmd, fh)
-            result = json.loads(out.read_text() or '{"error": "no output"}')
+            _, peak, _, out, _ = run_captured(cmd)
+            result = json.loads(out or b'{"error": "no output"}')
             found[query] = result
             if "error" in result:
                 shown, trials = f"stopped ({result['error'][:60]})", "-"
@@ -131,14 +129,6 @@ def _replay(table: pa.Table, i: int, span: dt.timedelta, ids: tuple[str, ...]) -
             col = pa.compute.add(col.cast(pa.timestamp("us")), pa.scalar(span * i, pa.duration("us")))
         cols[name] = col
     return pa.table(cols)
-
-
-def _run_to(cmd: list[str], fh) -> tuple[float, float]:
-    """``measure.run`` with the standard output kept (the driver prints its result)."""
-    wrapper = [sys.executable, "-c",
-               "import subprocess, sys; sys.exit(subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], 'w'))"
-               ".returncode)", fh.name, *cmd]
-    return run(wrapper)
 
 
 if __name__ == "__main__":

@@ -27,13 +27,14 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run(cmd: list[str], env=None) -> tuple[float, float]:
-    """Run a command; return (wall seconds, peak resident memory of its process tree in MiB).
+def run_captured(cmd: list[str], env=None) -> tuple[float, float, int, bytes, bytes]:
+    """Run a command; return wall seconds, the peak resident memory of its process tree in MiB,
+    its exit code, its standard output and its standard error.
 
     The memory of the process and its worker processes is summed, sampled every 50 ms.
     """
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     peak = 0
     done = threading.Event()
 
@@ -45,12 +46,19 @@ def run(cmd: list[str], env=None) -> tuple[float, float]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, err = proc.communicate()
+    out, err = proc.communicate()
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
-    if proc.returncode != 0:
+    return wall, peak / 2**20, proc.returncode, out, err
+
+
+def run(cmd: list[str], env=None) -> tuple[float, float]:
+    """Run a command; return (wall seconds, peak resident memory of its process tree in MiB).
+
+    Stops the benchmark when the command fails (see :func:`run_captured`).
+    """
+    wall, peak, code, _, err = run_captured(cmd, env)
+    if code != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{err.decode(errors='replace')[-2000:]}")
-    return wall, peak / 2**20
-
-
+    return wall, peak

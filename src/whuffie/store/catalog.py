@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 #: holds, {column: meaning}).
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "meta": ("Facts about the store itself.", {
-        "key": "`schema_version` (the store's schema version) or `created_by` (the Whuffie that "
-               "migrated it last).",
+        "key": "`schema_version` (the store's schema version), `created_by` (the Whuffie that "
+               "migrated it last), `secret` (random; keys the pseudonyms of shared outputs and the "
+               "fingerprints of erased actors) or `pseudonymised` (the fingerprint of the key of a "
+               "pseudonymised store).",
         "value": "The value, as text.",
     }),
     "imports": ("One row per import of one file: what was read, stored and set aside.", {
@@ -149,6 +151,17 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "severity": "error: the record was left out; flag: stored without a value it could not "
                     "trust (e.g. a placeholder time); note: about the whole file.",
         "created_at": "When it was quarantined (UTC).",
+    }),
+    "erasures": ("One row per erasure (`whuffie forget`) and per retention prune (`whuffie prune`): "
+                 "who or what went, and when; never what they wrote.", {
+        "erasure_id": "The erasure's number (1, 2, ...).",
+        "kind": "`actor` (an actor and every row about them) or `prune` (rows older than `cutoff`).",
+        "subject": "For `actor`: a fingerprint of the actor id, keyed by the store's secret, so a "
+                   "re-import leaves them out; the id itself is not kept.",
+        "cutoff": "For `prune`: rows dated before this time (UTC) were dropped.",
+        "created_at": "When it was done (UTC).",
+        "removed": "Rows removed, all tables together.",
+        "version": "The Whuffie version that did it.",
     }),
     "runs": ("One row per analysis run: what ran, with what parameters, on what data.", {
         "run_id": "The run's number; result rows carry it.",

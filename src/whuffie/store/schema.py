@@ -15,6 +15,7 @@ refused rather than damaged.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 
 import duckdb
@@ -296,6 +297,31 @@ LINKS_V4: list[Step] = [
     describe_tables,
 ]
 
+def _store_secret(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 5: a random secret of the store, for the pseudonyms its shared outputs show and the
+    fingerprints of erased actors (see :mod:`whuffie.privacy`)."""
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('secret', ?)", [secrets.token_hex(32)])
+
+
+# Version 5: privacy. ``erasures`` records every erasure (``whuffie forget``: the fingerprint of who,
+# and when, not what) and every retention prune (``whuffie prune``: the cutoff), so that a re-import
+# does not bring erased actors back; the store's secret (``meta``) keys those fingerprints and the
+# pseudonyms of private individuals in reports, maps and exports.
+PRIVACY_V5: list[Step] = [
+    """
+    CREATE TABLE erasures (
+        erasure_id BIGINT PRIMARY KEY,
+        kind VARCHAR NOT NULL,            -- actor (whuffie forget) or prune (whuffie prune)
+        subject VARCHAR,                  -- the erased actor's fingerprint, keyed by the store's secret
+        cutoff TIMESTAMP,                 -- prune: rows older than this were dropped
+        created_at TIMESTAMP NOT NULL,
+        removed BIGINT,                   -- rows removed, all tables together
+        version VARCHAR
+    )""",
+    _store_secret,
+    describe_tables,
+]
+
 #: version -> steps that upgrade a store from version - 1. Each version's descriptions of the
 #: tables (store.catalog) are written by ``describe_tables``, for the columns the store has then.
 MIGRATIONS: dict[int, list[Step]] = {
@@ -303,6 +329,7 @@ MIGRATIONS: dict[int, list[Step]] = {
     2: [RUNS_V2],
     3: [*RUNS_V3, describe_tables],
     4: LINKS_V4,
+    5: PRIVACY_V5,
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)
@@ -310,7 +337,7 @@ SCHEMA_VERSION = max(MIGRATIONS)
 #: The canonical tables, in the order a status report lists them.
 CANONICAL_TABLES = (
     "actors", "messages", "mentions", "links", "tags", "recipients", "ratings", "ties",
-    "imports", "quarantine",
+    "imports", "quarantine", "erasures",
 )
 
 #: Interaction kinds the view can produce besides tie kinds.

@@ -17,6 +17,7 @@ from whuffie.api import outputs as _outputs
 from whuffie.api import spread as _spread
 from whuffie.api import voice as _voice
 from whuffie.api import who as _who
+from whuffie.privacy import erasure as _erasure
 from whuffie.store import results
 from whuffie.store import store as storage
 
@@ -66,6 +67,9 @@ class Store(storage.Store):
     export = _outputs.export
     report = _outputs.report
     analyze = _chain.analyze
+    # Privacy
+    forget = _erasure.forget
+    retain = _erasure.prune
 
     def runs(self) -> list[dict[str, Any]]:
         """Every saved run, oldest first: analysis, when, rows written, and what supersedes it.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from whuffie.cli import demo, efluentials, export, graph, influence, ingest, spread, store, voice
+from whuffie.cli import demo, efluentials, export, graph, influence, ingest, privacy, spread, store, voice
 from whuffie.cli.common import progress_console
 from whuffie.cli.map import map_command
 from whuffie.cli.niches import niches
@@ -67,6 +67,8 @@ app.command()(voice.advocates)
 app.command()(spread.cascades)
 app.command()(spread.spread)
 app.command()(spread.seeds)
+app.command()(privacy.forget)
+app.command()(privacy.prune)
 
 
 def main() -> None:

@@ -125,6 +125,13 @@ def ingest(
     show_skipped: Annotated[bool, typer.Option(
         "--show-skipped", help="List every file skipped (format not recognised, empty...) and why.")
     ] = False,
+    pseudonymise: Annotated[Path | None, typer.Option(
+        "--pseudonymise", metavar="KEYFILE",
+        help="Store keyed pseudonyms instead of ids, handles and names, and mask e-mail addresses and "
+             "phone numbers in texts (KEYFILE is created when missing: keep it, and keep it apart "
+             "from the store). A store created so needs the same key for every import.")] = None,
+    allow_returning: Annotated[bool, typer.Option(
+        "--allow-returning", help="Let actors erased with 'whuffie forget' back in.")] = False,
     db: DbOption = None,
 ) -> None:
     """Import exports into the store: idempotent, resumable, bad records quarantined."""
@@ -143,13 +150,20 @@ def ingest(
                 TimeRemainingColumn(), console=progress_console, transient=False,
             ) as bars:
                 try:
+                    created = pseudonymise is not None and not pseudonymise.exists()
                     report = store.ingest(paths, format=format, options=options, strict=strict,
-                                          progress=RichProgress(bars))
+                                          progress=RichProgress(bars), pseudonymise=pseudonymise,
+                                          allow_returning=allow_returning)
                 except OptionError as exc:
                     raise typer.BadParameter(str(exc), param_hint="'--option' / '-o'") from None
         finally:
             store.close()
         _summary(report, store.path, show_skipped)
+        if pseudonymise is not None:
+            console.print(f"Pseudonymised with the key in {pseudonymise}"
+                          + (" (created now: keep it apart from the store; without it no pseudonym "
+                             "maps back, and later imports into this store need it)" if created else "")
+                          + ".", markup=False)
 
 
 def _summary(report: IngestReport, db: Path, show_skipped: bool = False) -> None:

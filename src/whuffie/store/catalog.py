@@ -158,6 +158,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "kind": "`actor` (an actor and every row about them) or `prune` (rows older than `cutoff`).",
         "subject": "For `actor`: a fingerprint of the actor id, keyed by the store's secret, so a "
                    "re-import leaves them out; the id itself is not kept.",
+        "handle": "For `actor`: a fingerprint of their handle, keyed the same way, so a re-import "
+                  "masks their `@handle` in other people's texts.",
+        "messages": "For `actor`: fingerprints of the ids of their messages, so a re-import leaves "
+                    "out the votes on them and points replies to them at a tombstone.",
         "cutoff": "For `prune`: rows dated before this time (UTC) were dropped.",
         "created_at": "When it was done (UTC).",
         "removed": "Rows removed, all tables together.",

@@ -345,6 +345,8 @@ def ingest(
     strict: bool = False,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
+    pseudonymise: bytes | str | os.PathLike | None = None,
+    allow_returning: bool = False,
 ) -> IngestReport:
     """Import files and folders into the store.
 
@@ -367,6 +369,12 @@ def ingest(
         Primary records per transaction.
     progress : Progress, optional
         Receives progress events.
+    pseudonymise : bytes or path, optional
+        A key, or a key file (created when missing): store pseudonyms instead of ids, handles and
+        names (see :mod:`whuffie.privacy.pseudonyms`). A store created so needs the same key for
+        every later import.
+    allow_returning : bool
+        Let actors erased from the store (``whuffie forget``) back in.
 
     Returns
     -------
@@ -413,6 +421,8 @@ def ingest(
         raise WhuffieError(f"{store.path} is open read-only; cannot import into it")
     progress = progress or _Silent()
     work, skipped = plan(paths, format, options)
+    store.use_key(pseudonymise)
+    store.allow_returning = allow_returning
     report = IngestReport(skipped=skipped)
     for path, reason in skipped:
         progress.skip(Path(path), reason)
@@ -445,6 +455,7 @@ def ingest(
                 source.close()
         # A store invalidated by a failed write (see _rollback) refuses this: the error on its
         # way tells why.
+        store.allow_returning = False
         with contextlib.suppress(duckdb.FatalException):
             store.con.execute(f"SET memory_limit = '{limit}'")
     return report
@@ -491,7 +502,7 @@ def _counts(tables: Tables) -> tuple[int, int, bool]:
     """Of a part's quarantine rows: records quarantined, records flagged, a relative note."""
     flagged = sum(1 for q in tables.quarantine if isinstance(q, Flag))
     note = any(isinstance(q, RelativeNote) for q in tables.quarantine)
-    bad = sum(q.records for q in tables.quarantine if not isinstance(q, Flag | RelativeNote))
+    bad = sum(q.records for q in tables.quarantine if q.severity == "error")
     return bad, flagged, note
 
 
@@ -521,6 +532,7 @@ def _ingest_file(
         if not in_transaction:
             con.execute("BEGIN TRANSACTION")
             in_transaction = True
+        tables = store.prepare(tables, shown)
         stored, duplicate = write_tables(con, tables, import_id)
         bad, flagged, note = _counts(tables)
         result.stored += stored
@@ -660,6 +672,8 @@ class _SmallFiles:
                 result.import_id = first + k
                 parts.extend(file_parts)
                 owners.extend([k] * len(file_parts))
+            parts = [self.store.prepare(p, self.pending[k][0].path)
+                     for p, k in zip(parts, owners, strict=True)]
             counts = write_parts(con, parts, [first + k for k in owners])
             for (stored, duplicate), part, k in zip(counts, parts, owners, strict=True):
                 result = self.pending[k][0]
@@ -675,7 +689,8 @@ class _SmallFiles:
             for result, reader, _parts in self.pending:
                 result.read += result.quarantined
                 result.status = "complete"
-                rows.append((result.import_id, result.path, result.sha256, result.size, reader.id,
+                rows.append((result.import_id, self.store._shown_path(result.path), result.sha256,
+                             result.size, reader.id,
                              orjson.dumps(reader.options).decode(), "complete", now, now,
                              result.duration_s, result.read, result.stored, result.duplicate,
                              result.quarantined, __version__))

@@ -313,6 +313,8 @@ PRIVACY_V5: list[Step] = [
         erasure_id BIGINT PRIMARY KEY,
         kind VARCHAR NOT NULL,            -- actor (whuffie forget) or prune (whuffie prune)
         subject VARCHAR,                  -- the erased actor's fingerprint, keyed by the store's secret
+        handle VARCHAR,                   -- the fingerprint of their handle (platform, lower case)
+        messages VARCHAR[],               -- the fingerprints of their messages' ids
         cutoff TIMESTAMP,                 -- prune: rows older than this were dropped
         created_at TIMESTAMP NOT NULL,
         removed BIGINT,                   -- rows removed, all tables together

@@ -429,9 +429,89 @@ class Store:
         self.con.execute(
             "INSERT INTO imports (import_id, path, size, format, options, status, started_at, "
             "version) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
-            [import_id, path, size, fmt, orjson.dumps(options).decode(), _now(), __version__],
+            [import_id, self._shown_path(path), size, fmt, orjson.dumps(options).decode(), _now(),
+             __version__],
         )
         return int(import_id)
+
+    # -- privacy ---------------------------------------------------------------------------
+
+    @property
+    def pseudonymised(self) -> bool:
+        """Whether the store was created by a pseudonymised import (see
+        :mod:`whuffie.privacy.pseudonyms`): every later import needs the same key."""
+        return self._meta("pseudonymised") is not None
+
+    def _meta(self, key: str) -> str | None:
+        rows = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return rows[0][0] if rows else None
+
+    def use_key(self, key: bytes | str | os.PathLike | None) -> None:
+        """Pseudonymise what this store is given from now on, with ``key`` (bytes, or a key file:
+        created when missing, see :func:`~whuffie.privacy.pseudonyms.load_key`).
+
+        A store holding plain records cannot become pseudonymised, and a pseudonymised store
+        takes records only with the key it was created with; ``key=None`` checks that the store
+        needs no key.
+
+        Raises
+        ------
+        WhuffieError
+            The store needs a key and none was given, the key is not the store's, or the store
+            already holds plain records.
+
+        Examples
+        --------
+        >>> import whuffie
+        >>> with whuffie.open(":memory:") as store:
+        ...     store.use_key(b"0" * 32)
+        ...     store.pseudonymised
+        True
+        """
+        from whuffie.privacy.pseudonyms import load_key, pseudonymiser
+
+        known = self._meta("pseudonymised")
+        if key is None:
+            if known is not None:
+                raise WhuffieError(
+                    f"{self.path} is a pseudonymised store: import into it with --pseudonymise KEYFILE "
+                    "(the key it was created with); plain records would mix real names with pseudonyms")
+            self._pseudonymiser = None
+            return
+        p = pseudonymiser(key if isinstance(key, bytes) else load_key(key))
+        if known is None:
+            held = self.con.execute(
+                "SELECT (SELECT count(*) FROM actors) + (SELECT count(*) FROM messages) + "
+                "(SELECT count(*) FROM ratings) + (SELECT count(*) FROM ties)").fetchall()[0][0]
+            if held:
+                raise WhuffieError(
+                    f"{self.path} already holds {held:,} plain records: pseudonymise into a new store "
+                    "(--db NEW.duckdb), so that no real name stays beside the pseudonyms")
+            if self.read_only:
+                raise WhuffieError(f"{self.path} is open read-only; cannot pseudonymise into it")
+            self.con.execute("INSERT OR REPLACE INTO meta VALUES ('pseudonymised', ?)", [p.fingerprint])
+        elif known != p.fingerprint:
+            raise WhuffieError(
+                f"this key is not the one {self.path} was pseudonymised with: its pseudonyms would "
+                "not match the stored ones (and overlapping records would be stored twice)")
+        self._pseudonymiser = p
+
+    def prepare(self, tables, path: str = ""):
+        """A batch of the writer (of file ``path``) as the store keeps it: pseudonymised when the
+        store is, without the actors erased from it (see :mod:`whuffie.privacy`)."""
+        p = getattr(self, "_pseudonymiser", None)
+        if p is None and self.pseudonymised:
+            self.use_key(None)  # raises: the store needs its key
+        if p is not None:
+            tables = p.tables(tables)
+        from whuffie.privacy.erasure import exclusion
+
+        found = exclusion(self)
+        return found.apply(tables, self._shown_path(path)) if found is not None else tables
+
+    def _shown_path(self, path: str) -> str:
+        p = getattr(self, "_pseudonymiser", None)
+        return p.path(path) if p is not None else path
 
     def add(self, records: Records) -> tuple[int, int]:
         """Store records built in Python (outside any import), in one transaction.
@@ -446,13 +526,13 @@ class Store:
         ...     store.add(Records(messages=[Message("x:1", "x", "x:a", None, text="hello")]))
         (1, 0)
         """
-        from whuffie.store.writer import Batch
+        from whuffie.store.writer import Batch, write_tables
 
         batch = Batch()
         batch.add(records)
         self.con.execute("BEGIN TRANSACTION")
         try:
-            done = batch.flush(self.con, None)
+            done = write_tables(self.con, self.prepare(batch.tables()), None)
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")

@@ -40,6 +40,7 @@ HTML entities of the Twitter API ("&lt;3") are decoded.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
@@ -322,6 +323,22 @@ def _emoji_lexicon(words: dict[str, float]) -> dict[str, float]:
             out[emoji] = value
     out.update(_EMOJI_VALENCE)
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def words() -> frozenset[str]:
+    """Every single-word term of the English and French sentiment lexicons, in lower case (what a
+    pseudonymised store must leave in texts for sentiment to score the same).
+
+    Examples
+    --------
+    >>> {"love", "horrible", "génial"} <= words()
+    True
+    """
+    found = {line.split("\t")[0] for line in _read("vaderSentiment", "vader_lexicon.txt")}
+    found |= {line.rpartition("->")[0] for line in _read("vaderSentiment_fr", "fr_lexicon.txt")}
+    found |= set(_own("en.tsv")) | set(_own("fr.tsv"))
+    return frozenset(w.lower() for w in found if w and " " not in w)
 
 
 class LexiconAnalyzer:

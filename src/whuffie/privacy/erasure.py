@@ -470,13 +470,16 @@ def _patterns(handle: str | None, name: str | None) -> list[str]:
     common = _common_words()
     found = []
     if handle:
-        local = handle.lstrip("@").split("@", 1)[0]
-        prefix = "(@|/?u/)" if len(local) < 3 or local.lower() in common else "(@|/?u/)?"
-        found.append(rf"(?i)(^|[^\w@]){prefix}{re.escape(local)}(@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+)?\b")
+        local = re.escape(handle.lstrip("@").split("@", 1)[0])
+        # Groups: what comes before (kept), the prefix (kept), the handle (replaced).
+        found.append(rf"(?i)(^|[^@])(@){local}(@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+)?\b")
+        found.append(rf"(?i)(^|[^\w@/])(/?u/){local}\b")
+        if len(local) >= 3 and local.lower() not in common:
+            found.append(rf"(?i)(^|[^\w@/.\-#])(){local}\b")
     if name and name.strip():
         words = name.split()
         if len(words) > 1 or (len(name.strip()) >= 4 and name.strip().lower() not in common):
-            found.append(rf"(?i)(^|[^\w@])(){re.escape(' '.join(words))}()\b")
+            found.append(rf"(?i)(^|[^\w@])(){re.escape(' '.join(words))}\b")
     return found
 
 

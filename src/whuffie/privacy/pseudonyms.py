@@ -89,11 +89,11 @@ _SOCIAL = re.compile(
     r"reddit\.com/(?:u|user|r/[^/]+/comments)/|old\.reddit\.com/|[^/]+/(?:@|users/|u/|profile/))",
     re.IGNORECASE)
 
-# A handle as written in a text: @name (Twitter, Telegram, Bluesky's dotted names; also ".@name" and
-# "w/@name"), @name@instance (Mastodon), u/name and /u/name (Reddit). Not the @ of an e-mail address
-# (a word character before it). Addresses are rewritten before handles are looked for.
+# A handle as written in a text: @name (Twitter, Telegram, Bluesky's dotted names; also ".@name",
+# "w/@name" and "from@name"), @name@instance (Mastodon), u/name and /u/name (Reddit). Addresses and
+# e-mail addresses are masked before handles are looked for.
 MENTION = re.compile(
-    r"(?<![\w@])@([A-Za-z0-9_](?:[\w.\-]*\w)?)(@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)?"
+    r"(?<!@)@([A-Za-z0-9_](?:[\w.\-]*\w)?)(@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)?"
     r"|(?<![\w/])(/?u/)([A-Za-z0-9_\-]{3,20})\b")
 _EMAIL = re.compile(r"(?<![\w@.+\-])[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 _URL = re.compile(r"https?://[^\s<>\"'\])}]+", re.IGNORECASE)
@@ -241,8 +241,8 @@ class Pseudonymiser:
             return text
         if _MASKABLE.search(text):
             text = _URL.sub(lambda m: self.url(m[0]) or "", text)
-            text = MENTION.sub(lambda m: self._mention(platform, m), text)
             text = _EMAIL.sub("[email]", text)
+            text = MENTION.sub(lambda m: self._mention(platform, m), text)
             text = mask_phones(text)
         return known.replace(text) if known else text
 

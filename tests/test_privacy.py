@@ -85,8 +85,8 @@ def _values(path: Path) -> tuple[set[str], str]:
         for table, column in columns:
             if (table, column) in {("tags", "tag"), ("links", "domain")}:
                 continue
-            values |= {v.lower() for (v,) in con.execute(
-                f'SELECT DISTINCT "{column}"::VARCHAR FROM "{table}" WHERE "{column}" IS NOT NULL').fetchall()}
+            query = f'SELECT DISTINCT "{column}"::VARCHAR FROM "{table}" WHERE "{column}" IS NOT NULL'
+            values |= {v.lower() for (v,) in con.execute(query).fetchall()}
     finally:
         con.close()
     return values, "\n".join(values)
@@ -167,9 +167,11 @@ def test_a_reimport_with_the_same_key_adds_nothing_and_other_imports_are_refused
 
 
 def test_the_quarantine_of_a_pseudonymised_store_keeps_no_raw_excerpt(shared, tmp_path):
-    lines = (shared / "formats" / "reddit_pushshift_ndjson" / "RC_2005-12.ndjson").read_text().splitlines()[:50]
+    sample = shared / "formats" / "reddit_pushshift_ndjson" / "RC_2005-12.ndjson"
+    lines = sample.read_text().splitlines()[:50]
     bad = tmp_path / "RC_damaged.ndjson"
-    bad.write_text("\n".join([*lines[:10], '{"author": "SecretPerson99", "body": "broken', *lines[10:]]) + "\n")
+    broken = '{"author": "SecretPerson99", "body": "broken'
+    bad.write_text("\n".join([*lines[:10], broken, *lines[10:]]) + "\n")
     with whuffie.open(tmp_path / "p.duckdb") as s:
         s.ingest([bad], pseudonymise=KEY)
         rows = s.quarantine()
@@ -224,7 +226,8 @@ def _mentions(store, actor_id: str, handle: str) -> list[tuple[str, str, int]]:
             continue
         n = scalar(store, f'SELECT count(*) FROM "{table}" WHERE lower("{column}"::VARCHAR) IN (?, ?) '
                           f'OR regexp_matches(lower("{column}"::VARCHAR), ?)',
-                   [actor_id.lower(), handle.lower(), rf"(^|[^a-z0-9_]){re.escape(handle.lower())}([^a-z0-9_]|$)"])
+                   [actor_id.lower(), handle.lower(),
+                    rf"(^|[^a-z0-9_]){re.escape(handle.lower())}([^a-z0-9_]|$)"])
         if n:
             found.append((table, column, n))
     return found
@@ -287,7 +290,7 @@ def test_forget_with_the_key_finds_the_real_name_in_a_pseudonymised_store(shared
 
 
 def test_forget_of_an_unknown_handle_says_so_and_an_unknown_id_is_recorded(sample_store):
-    with pytest.raises(WhuffieError, match="no actor 'Adarian'.*close handles: Adarain"):
+    with pytest.raises(WhuffieError, match=r"no actor 'Adarian'.*close handles: Adarain"):
         sample_store.forget(["Adarian"])
     done = sample_store.forget(["stackexchange:999999999"])
     assert done.actors == ["stackexchange:999999999"] and done.total == 0

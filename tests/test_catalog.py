@@ -70,6 +70,8 @@ def test_an_older_store_is_migrated_and_described(tmp_path):
             con.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         con.execute("ALTER TABLE links DROP COLUMN normalized_url")  # version 4
         con.execute("ALTER TABLE quarantine DROP COLUMN severity")  # version 4
+        con.execute("DROP TABLE erasures")  # version 5
+        con.execute("DELETE FROM meta WHERE key = 'secret'")  # version 5
         # Before version 4 a stub's children were stored again by every import of it.
         con.execute("INSERT INTO tags VALUES ('x:m', 'a'), ('x:m', 'a'), ('x:m', 'b')")
         con.execute("INSERT INTO links (message_id, url) VALUES ('x:m', 'https://a'), ('x:m', 'https://a')")
@@ -82,5 +84,7 @@ def test_an_older_store_is_migrated_and_described(tmp_path):
         assert store.sql("SELECT tag, count(*) AS n FROM tags GROUP BY tag ORDER BY tag") == [
             {"tag": "a", "n": 1}, {"tag": "b", "n": 1}]
         assert store.sql("SELECT count(*) AS n FROM links") == [{"n": 1}]
+        assert len(store.sql("SELECT value FROM meta WHERE key = 'secret'")[0]["value"]) == 64
+        assert store.sql("SELECT count(*) AS n FROM erasures") == [{"n": 0}]
         assert "severity" in {c["column_name"] for c in store.sql(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = 'quarantine'")}

@@ -85,9 +85,20 @@ PERSONAL_PARAMS = frozenset({
 # Discourse, forums) are people too.
 _SOCIAL = re.compile(
     r"^(?:twitter\.com|x\.com|bsky\.app|t\.me|telegram\.me|facebook\.com|fb\.com|instagram\.com|"
-    r"threads\.net|tiktok\.com|linkedin\.com/in|github\.com/|gist\.github\.com/|gitlab\.com/|youtube\.com/(?:@|channel/|user/|c/)|"
+    r"threads\.net|tiktok\.com|linkedin\.com/in|github\.com/|gist\.github\.com/|gitlab\.com/|"
+    r"youtube\.com/(?:@|channel/|user/|c/)|"
     r"reddit\.com/(?:u|user|r/[^/]+/comments)/|old\.reddit\.com/|[^/]+/(?:@|users/|u/|profile/))",
     re.IGNORECASE)
+
+# The quick test before normalising an address (most are not people's): its host, one of www.,
+# m. or mobile. aside, is one of the hosts above, or its path holds one of the people's paths.
+_SOCIAL_HOSTS = frozenset({
+    "twitter.com", "x.com", "bsky.app", "t.me", "telegram.me", "facebook.com", "fb.com", "instagram.com",
+    "threads.net", "tiktok.com", "linkedin.com", "github.com", "gist.github.com", "gitlab.com",
+    "youtube.com", "reddit.com", "old.reddit.com"})
+_HOST_PATH = re.compile(r"^\s*https?://(?:[^@/?#]*@)?(?:www\d*\.|m\.|mobile\.)?([^/?#:]+)([^?#]*)",
+                        re.IGNORECASE)
+_PEOPLE_PATH = re.compile(r"/(?:@|users/|u/|profile/)", re.IGNORECASE)
 
 # A handle as written in a text: @name (Twitter, Telegram, Bluesky's dotted names; also ".@name",
 # "w/@name" and "from@name"), @name@instance (Mastodon), u/name and /u/name (Reddit). Addresses and
@@ -169,6 +180,11 @@ class Pseudonymiser:
         self._cache: dict[tuple[str, str], str] = {}
 
     @property
+    def key(self) -> bytes:
+        """The key (handed to the ingest workers, which pseudonymise what they map)."""
+        return self._key
+
+    @property
     def fingerprint(self) -> str:
         """What the store keeps of the key: enough to tell it from another key, not to use it."""
         return self._hash("fingerprint", "whuffie")
@@ -227,6 +243,9 @@ class Pseudonymiser:
         """An address without the person in it (see the module documentation)."""
         if url is None:
             return None
+        quick = _HOST_PATH.match(url)
+        if quick and quick[1].lower().rstrip(".") not in _SOCIAL_HOSTS and not _PEOPLE_PATH.search(quick[2]):
+            return _strip_personal_query(url)
         normalized, domain = normalize(url)
         if domain is not None and _SOCIAL.match(normalized):
             host = normalized.split("/", 1)[0]
@@ -289,7 +308,7 @@ class Pseudonymiser:
             return self.text(platform, value, known)
 
         out = replace(t, profiles=[self.actor(a) for a in t.profiles],
-                      quarantine=[self._quarantine(q, t) for q in t.quarantine])
+                      quarantine=[self._quarantine(q, t) for q in t.quarantine], pseudonymised=True)
         if t.actors is not None:
             platforms = t.actors.column("platform").to_pylist()
             out.actors = _mapped(t.actors, {
@@ -358,6 +377,8 @@ class Known:
 
     def __init__(self, words: dict[str, str]) -> None:
         self.words = words
+        #: The first word of every handle and name: the only words worth a closer look.
+        self.first = frozenset(key.split(" ", 1)[0] for key in words)
 
     def __bool__(self) -> bool:
         return bool(self.words)
@@ -367,9 +388,12 @@ class Known:
         tokens = list(WORD.finditer(text))
         if not tokens:
             return text
-        words, out, last, i = self.words, [], 0, 0
+        words, first, out, last, i = self.words, self.first, [], 0, 0
         lowered = [t[0].lower() for t in tokens]
         while i < len(tokens):
+            if lowered[i] not in first:
+                i += 1
+                continue
             for n in range(min(self.LONGEST, len(tokens) - i), 0, -1):
                 found = words.get(" ".join(lowered[i:i + n]))
                 if found is not None:
@@ -466,12 +490,17 @@ def mask_phones(text: str) -> str:
     >>> mask_phones("call +33 6 12 34 56 78 or (415) 555-2671 before 2024-05-01")
     'call [phone] or [phone] before 2024-05-01'
     """
-    if not _PHONE_LIKE.search(text):
-        return text
     spans: list[tuple[int, int]] = []
-    for region in _PHONE_REGIONS:
-        spans += [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
-            text, region, leniency=phonenumbers.Leniency.VALID)]
+    for candidate in _PHONE_LIKE.finditer(text):
+        if sum(c.isdigit() for c in candidate[0]) < 8:
+            continue
+        # The matcher on the stretch of digits only (and a little around it): on whole texts it
+        # cost more than the rest of the pseudonymisation together.
+        start = max(0, candidate.start() - 2)
+        piece = text[start:candidate.end() + 2]
+        for region in _PHONE_REGIONS:
+            spans += [(start + m.start, start + m.end) for m in phonenumbers.PhoneNumberMatcher(
+                piece, region, leniency=phonenumbers.Leniency.VALID)]
     if not spans:
         return text
     out, last = [], 0

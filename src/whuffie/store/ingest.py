@@ -576,7 +576,9 @@ def _ingest_file(
     try:
         workers = _workers()
         if workers > 1 and _splittable(reader, inp):
-            batches = _parallel_tables(reader, inp, shown, strict, workers, clock)
+            p = getattr(store, "_pseudonymiser", None)
+            batches = _parallel_tables(reader, inp, shown, strict, workers, clock,
+                                       p.key if p is not None else None)
         else:
             batches = _serial_tables(reader, inp, shown, strict, min(batch_size, MAP_BATCH), clock,
                                      tick)
@@ -860,11 +862,18 @@ def _chunks(inp: Input, size: int, damaged: list) -> Iterator[tuple[int, int, by
 
 
 _WORKER_READER: Reader | None = None
+#: The store's pseudonymiser (see whuffie.privacy.pseudonyms), when the store is pseudonymised: the
+#: workers pseudonymise what they map, on the cores the writer leaves free.
+_WORKER_PSEUDONYMISER = None
 
 
-def _init_worker(reader: Reader, parent: int) -> None:
-    global _WORKER_READER
+def _init_worker(reader: Reader, parent: int, key: bytes | None = None) -> None:
+    global _WORKER_READER, _WORKER_PSEUDONYMISER
     _WORKER_READER = reader
+    if key is not None:
+        from whuffie.privacy.pseudonyms import pseudonymiser
+
+        _WORKER_PSEUDONYMISER = pseudonymiser(key)
     die_with_parent(parent)
 
 
@@ -877,6 +886,7 @@ def _map_lines(path: str, strict: bool, started: datetime, first_line: int, firs
     record limit, of which only the head was kept) is quarantined. Runs in a worker (the
     worker's reader), or here when given the reader.
     """
+    in_worker = reader is None
     reader = reader or _WORKER_READER
     assert reader is not None
     batch = Batch()
@@ -901,7 +911,10 @@ def _map_lines(path: str, strict: bool, started: datetime, first_line: int, firs
                       strict, clock)
         n += 1
         offset += len(line)
-    return batch.tables(), n - first_line, clock.relative_line
+    tables = batch.tables()
+    if in_worker and _WORKER_PSEUDONYMISER is not None:
+        tables = _WORKER_PSEUDONYMISER.tables(tables)
+    return tables, n - first_line, clock.relative_line
 
 
 def _map_range(path: str, strict: bool, started: datetime, start: int,
@@ -952,7 +965,7 @@ def _ranges(path: Path, size: int, chunk: int) -> Iterator[tuple[int, int]]:
 
 
 def _parallel_tables(reader: Reader, inp: Input, path: str, strict: bool, workers: int,
-                     clock: _Clock) -> Iterator[tuple[Tables, int]]:
+                     clock: _Clock, key: bytes | None = None) -> Iterator[tuple[Tables, int]]:
     """Map a large JSON-lines file in worker processes; yield the results in file order,
     each with the bytes of the file on disk it completes.
 
@@ -985,7 +998,7 @@ def _parallel_tables(reader: Reader, inp: Input, path: str, strict: bool, worker
     lines_before = 0
     hashing = None
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(reader, os.getpid())) as pool:
+                             initargs=(reader, os.getpid(), key)) as pool:
         if by_range:
             # The workers read the file; hash it meanwhile (hashlib releases the GIL). The
             # hashing runs ahead of the mapping, so progress is told by the ranges mapped.

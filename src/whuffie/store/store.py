@@ -502,7 +502,7 @@ class Store:
         p = getattr(self, "_pseudonymiser", None)
         if p is None and self.pseudonymised:
             self.use_key(None)  # raises: the store needs its key
-        if p is not None:
+        if p is not None and not tables.pseudonymised:
             tables = p.tables(tables)
         from whuffie.privacy.erasure import exclusion
 

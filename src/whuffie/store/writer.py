@@ -307,6 +307,8 @@ class Tables:
     recipients: pa.Table | None = None
     ratings: pa.Table | None = None
     ties: pa.Table | None = None
+    #: Already pseudonymised (by an ingest worker; see whuffie.privacy.pseudonyms).
+    pseudonymised: bool = False
 
 
 def write_tables(

@@ -347,3 +347,32 @@ def test_the_commands(shared, tmp_path):
     assert out.exit_code == 0 and "Pruned what was dated before" in out.output
     out = cli("prune", "--older-than", "soon", "--db", db)
     assert out.exit_code == 1 and "cannot read age" in out.output
+
+
+def test_ingest_workers_pseudonymise_as_the_writer_does(shared, tmp_path, monkeypatch):
+    import whuffie.store.ingest as ingest_mod
+
+    sample = shared / "formats" / "twarc2_v2_jsonl" / "brexit.jsonl"
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 64 * 2**10)
+    monkeypatch.setattr(ingest_mod, "SMALL_FILE_BYTES", 0)
+    monkeypatch.setenv("WHUFFIE_WORKERS", "2")
+    here = {"parallel": 0, "serial": 0}
+    real = Pseudonymiser.tables
+    rows = {}
+    for name, workers in (("parallel", "2"), ("serial", "1")):
+        monkeypatch.setenv("WHUFFIE_WORKERS", workers)
+
+        def counted(self, t, name=name):
+            here[name] += 1  # counted in this process only: a worker's count stays in the worker
+            return real(self, t)
+
+        monkeypatch.setattr(Pseudonymiser, "tables", counted)
+        with whuffie.open(tmp_path / f"{name}.duckdb") as s:
+            s.ingest([sample], pseudonymise=KEY)
+            rows[name] = (s.sql("SELECT * EXCLUDE (import_id) FROM messages ORDER BY message_id"),
+                          s.sql("SELECT * EXCLUDE (import_id) FROM actors ORDER BY actor_id"),
+                          s.sql("SELECT * FROM links ORDER BY message_id, url"))
+    # The workers pseudonymised (not this process), and the store is the same.
+    assert here == {"parallel": 0, "serial": 1}
+    assert rows["parallel"] == rows["serial"]

@@ -539,10 +539,14 @@ def _forget_results(con, actors: list[str], handles: list[str], run) -> None:
             run(table, f"DELETE FROM {table} WHERE run_id IN (SELECT unnest(?))", [runs])
         text = [c for c, t in columns if t == "VARCHAR"]
         lists = [c for c, t in columns if t == "VARCHAR[]"]
+        # Ids are distinctive in any column; a handle only where a column holds handles or names (a
+        # handle may be a word: "news" is also a term of the buzz tables).
+        named = [c for c in text if "handle" in c or "name" in c]
         if text:
-            hit = " OR ".join(f"{c} IN (SELECT id FROM _erased_actors) OR {c} IN (SELECT id FROM "
-                              f"_erased_messages) OR {c} IN (SELECT unnest(?::VARCHAR[]))" for c in text)
-            run(table, f"DELETE FROM {table} WHERE {hit}", [handles] * len(text))
+            hit = " OR ".join([f"{c} IN (SELECT id FROM _erased_actors) OR {c} IN (SELECT id FROM "
+                               f"_erased_messages)" for c in text]
+                              + [f"{c} IN (SELECT unnest(?::VARCHAR[]))" for c in named])
+            run(table, f"DELETE FROM {table} WHERE {hit}", [handles] * len(named))
         for c in lists:
             run(f"{table}.{c}",
                 f"UPDATE {table} SET {c} = [x FOR x IN {c} IF NOT list_contains(?::VARCHAR[], x)] "
@@ -638,8 +642,8 @@ def prune(store: Store, older_than: str | timedelta, *, now: datetime | None = N
         run("quarantine", "DELETE FROM quarantine WHERE created_at < ?", [cutoff])
         for table in _result_tables(con):
             text = [r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND data_type = 'VARCHAR' "
-                "AND column_name LIKE '%message%'", [table]).fetchall()]
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND data_type = 'VARCHAR'",
+                [table]).fetchall()]
             if text:
                 run(table, f"DELETE FROM {table} WHERE " + " OR ".join(f"{c} IN {m}" for c in text))
         run("messages", f"DELETE FROM messages WHERE message_id IN {m}")

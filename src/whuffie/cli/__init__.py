@@ -69,6 +69,7 @@ app.command()(spread.spread)
 app.command()(spread.seeds)
 app.command()(privacy.forget)
 app.command()(privacy.prune)
+app.command()(privacy.pseudonym)
 
 
 def main() -> None:

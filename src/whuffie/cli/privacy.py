@@ -1,4 +1,4 @@
-"""``whuffie forget`` (erasure) and ``whuffie prune`` (retention)."""
+"""``whuffie forget`` (erasure), ``whuffie prune`` (retention) and ``whuffie pseudonym``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from whuffie.cli.common import DbOption, JsonOption, console, open_store, reported_errors
+from whuffie.cli.common import DbOption, JsonOption, console, emit, open_store, reported_errors
 from whuffie.privacy.erasure import Erasure
 from whuffie.privacy.erasure import forget as forget_actors
 from whuffie.privacy.erasure import prune as prune_store
@@ -50,6 +50,29 @@ def prune(
         with open_store(db) as store:
             done = prune_store(store, older_than)
         _print(done, as_json, f"Pruned what was dated before {done.cutoff:%Y-%m-%d %H:%M} UTC")
+
+
+def pseudonym(
+    names: Annotated[list[str], typer.Argument(
+        help="Real actor ids (twitter:12) or handles.", show_default=False)],
+    key: Annotated[Path, typer.Option(
+        "--key", metavar="KEYFILE", help="The key file the store was pseudonymised with.",
+        show_default=False)],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The pseudonyms of real people in a pseudonymised store: their actor ids and handles, to name
+    them in other commands (--brand, --from, why...)."""
+    from whuffie.privacy.erasure import resolve
+
+    with reported_errors():
+        with open_store(db, read_only=True) as store:
+            rows = []
+            for name in names:
+                for actor in resolve(store, [name], key=key):
+                    handle = store.handles([actor]).get(actor)
+                    rows.append({"name": name, "actor_id": actor, "handle": handle})
+        emit(rows, ["name", "actor_id", "handle"], as_json=as_json, as_csv=False, title="Pseudonyms")
 
 
 def _print(done: Erasure, as_json: bool, headline: str) -> None:

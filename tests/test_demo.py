@@ -74,11 +74,15 @@ def test_a_second_listing_reuses_the_saved_run(demo, tmp_path):
 
 def test_report_of_the_demo_store(demo, tmp_path):
     folder, _ = demo
-    result = cli("report", "--db", folder / "whuffie-demo.duckdb", "--out", tmp_path / "again")
+    result = cli("report", "--db", folder / "whuffie-demo.duckdb", "--out", tmp_path / "again",
+                 "--show-private")
     assert result.exit_code == 0, result.output
     html = (tmp_path / "again" / "index.html").read_text()
     # The e-fluentials' table and the cascades' figures of the demo's runs.
     assert "Rand al&#39;Thor" in html and "cascades (2+ people)" in html
+    # The demo's own report names no one: every member of the sample is a private individual.
+    shared = (folder / "whuffie-report" / "index.html").read_text()
+    assert "Rand al&#39;Thor" not in shared and "cascades (2+ people)" in shared
 
 
 def test_the_duckdb_command_line_client_opens_the_store(demo):

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from whuffie.model import Message, Records
+from whuffie.privacy.disclosure import Disclosure
 from whuffie.report.html import write_report
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -21,7 +22,9 @@ def _fill(store):
 
 def test_report_escapes_data_and_needs_no_network(store, tmp_path):
     _fill(store)
-    index, sections = write_report(store, tmp_path / "report")
+    # The handle shown as it is (--show-private): the escaping must hold for what data holds.
+    everyone = Disclosure(show_private=True).bind(store)
+    index, sections = write_report(store, tmp_path / "report", shown=everyone)
     assert index == tmp_path / "report" / "index.html" and sections[0] == "overview"
     html = index.read_text()
     assert EVIL not in html

@@ -13,9 +13,11 @@ from __future__ import annotations
 from whuffie.api import Result, Store, open
 from whuffie.data import sample_files
 from whuffie.errors import EngineError, SchemaError, SourceError, WhuffieError
+from whuffie.privacy.disclosure import Disclosure
 from whuffie.version import __version__
 
 __all__ = [
+    "Disclosure",
     "EngineError",
     "Result",
     "SchemaError",

@@ -100,6 +100,7 @@ def test_an_actor_no_path_goes_through_is_not_shown_as_a_bridge(tmp_path):
     import whuffie
     from whuffie.model import Records, Tie
     from whuffie.niches.analysis import NicheParams
+    from whuffie.privacy.disclosure import Disclosure
 
     cliques = [(a, b) for group in ("abcd", "wxyz") for a in group for b in group if a != b]
     pairs = [*cliques, ("a", "page"), ("w", "page"), ("d", "m"), ("m", "d"), ("m", "w"), ("w", "m")]
@@ -108,7 +109,7 @@ def test_an_actor_no_path_goes_through_is_not_shown_as_a_bridge(tmp_path):
                                 for i, (a, b) in enumerate(pairs)]))
         result = store.niches(params=NicheParams(method="modularity"))
         members = {r["actor_id"]: r for r in result["memberships"].to_pylist()}
-        html = store.report(tmp_path / "report").path.read_text()
+        html = store.report(tmp_path / "report", disclosure=Disclosure(show_private=True)).path.read_text()
     assert result.summary["niches"] == 2
     # The page takes attention from both niches but passes none on; m carries it between them.
     assert members["t:page"]["participation"] > 0 and members["t:page"]["betweenness"] == 0

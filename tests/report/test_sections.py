@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 from whuffie.model import Actor, Message, Records
+from whuffie.privacy.disclosure import Disclosure
 from whuffie.report import influence, summary, voice
 from whuffie.report.html import write_report
 
@@ -60,7 +61,7 @@ def test_who_matters_lists_handles_folds_long_lists_and_keeps_ids_on_hover(store
     _crowd(store)
     efl = store.efluentials().to_arrow()
     assert efl.num_rows > influence.FOLD
-    index, _ = write_report(store, tmp_path / "r")
+    index, _ = write_report(store, tmp_path / "r", shown=Disclosure(show_private=True).bind(store))
     part = _section(index.read_text(), "who-matters")
     shown, folded = part.split("<details>", 1)
     assert len(re.findall(r"<tr>", shown)) - 1 == influence.FOLD       # header row + FOLD rows

@@ -12,6 +12,7 @@ from whuffie.api.result import Result
 from whuffie.errors import WhuffieError
 
 if TYPE_CHECKING:
+    from whuffie.privacy.disclosure import Disclosure
     from whuffie.store.store import Store
 
 #: The steps of :func:`analyze`, in order, with what each does (for progress displays).
@@ -48,7 +49,8 @@ class Chain:
 
 def analyze(store: Store, out: str | Path | None = "whuffie-report", *, title: str = "Whuffie report",
             seeds: int = 5, step: Callable[[str, str], AbstractContextManager] | None = None,
-            voice_progress: Callable[[int, int], None] | None = None) -> Chain:
+            voice_progress: Callable[[int, int], None] | None = None,
+            disclosure: Disclosure | None = None) -> Chain:
     """Run every analysis the store's data supports, then draw the map and write the report.
 
     Influence, e-fluentials, niches and the pyramid need interactions; the voice step and buzz need
@@ -70,6 +72,9 @@ def analyze(store: Store, out: str | Path | None = "whuffie-report", *, title: s
         display).
     voice_progress : callable, optional
         Called with (messages done, messages in all) during the voice step.
+    disclosure : Disclosure, optional
+        What the map and the report show of private individuals (default: pseudonymised; see
+        :mod:`whuffie.privacy.disclosure`).
 
     Returns
     -------
@@ -101,8 +106,8 @@ def analyze(store: Store, out: str | Path | None = "whuffie-report", *, title: s
         "seeds": lambda: store.seeds(seeds),
     }
     if folder is not None:
-        calls["map"] = lambda: store.map(folder / "map.html")
-        calls["report"] = lambda: store.report(folder, title=title)
+        calls["map"] = lambda: store.map(folder / "map.html", disclosure=disclosure)
+        calls["report"] = lambda: store.report(folder, title=title, disclosure=disclosure)
     needs_graph = {"influence", "efluentials", "niches", "pyramid", "seeds", "map"}
     needs_text = {"voice", "buzz", "advocates", "cascades"}
     if folder is not None:

@@ -20,11 +20,13 @@ from whuffie.api.result import OutputResult, Result
 from whuffie.api.runner import as_time, graph_spec, latest
 from whuffie.errors import WhuffieError
 from whuffie.graph.build import GraphSpec
+from whuffie.privacy.disclosure import PUBLIC_REACH
 from whuffie.progress import phase
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from whuffie.privacy.disclosure import Disclosure
     from whuffie.store.store import Store
 
 
@@ -87,8 +89,12 @@ def _actor(store: Store, name: str) -> str:
 
 def map(store: Store, out: str | Path = "whuffie-map.html", spec: GraphSpec | None = None, *, seed: int = 0,
         max_nodes: int = 50_000, max_edges: int = 200_000, title: str | None = None,
-        **filters: Any) -> OutputResult:
+        disclosure: Disclosure | None = None, **filters: Any) -> OutputResult:
     """Draw the offline map of who matters (size = influence, colour = niche) into one HTML file.
+
+    The page is meant to be shared: by default private individuals (actors below a reach of
+    5,000, see :mod:`whuffie.privacy.disclosure`) appear under ``anon-…`` pseudonyms, as labels
+    and as ids; ``disclosure=Disclosure(show_private=True)`` shows their handles and ids.
 
     Parameters
     ----------
@@ -104,12 +110,16 @@ def map(store: Store, out: str | Path = "whuffie-map.html", spec: GraphSpec | No
         Draw the most influential actors only, and the heaviest links.
     title : str, optional
         Title of the page (default: "Whuffie map: <store name>").
+    disclosure : Disclosure, optional
+        What the page shows of private individuals (default: ``Disclosure()``, pseudonymised).
 
     Returns
     -------
     OutputResult
-        ``path``; table ``map_nodes`` (every drawn actor with its position, size and niche);
-        ``summary``: ``actors``, ``shown``, ``niches``.
+        ``path``; table ``map_nodes`` (every drawn actor with its position, size and niche; ``id``
+        is the actor's id in the store, ``label`` what the page shows); ``summary``: ``actors``,
+        ``shown``, ``niches``, ``disclosure`` (its settings and ``pseudonymised``, the private
+        individuals drawn under a pseudonym).
 
     Examples
     --------
@@ -120,8 +130,11 @@ def map(store: Store, out: str | Path = "whuffie-map.html", spec: GraphSpec | No
     ...     r = store.map(Path(tempfile.mkdtemp()) / "map.html")
     >>> r.path.name, r.summary["actors"], r.to_arrow().column("id").to_pylist()
     ('map.html', 2, ['x:a', 'x:b'])
+    >>> r.summary["disclosure"]["pseudonymised"], '"x:a"' in r.path.read_text()  # drawn as anon-…
+    (2, False)
     """
-    from whuffie.api.who import attention_graph, handles, influence
+    from whuffie.api.who import attention_graph, influence
+    from whuffie.privacy.disclosure import Disclosure
     from whuffie.report.export import file_target, replacing
     from whuffie.report.map import map_data, render_map
 
@@ -138,26 +151,35 @@ def map(store: Store, out: str | Path = "whuffie-map.html", spec: GraphSpec | No
                         dtype=np.int64)
     name = Path(str(store.path)).stem
     phase("layout")
-    data = map_data(graph, table, niches=niches, labels=handles(store, graph.nodes), seed=seed,
-                    max_nodes=max_nodes, max_edges=max_edges, title=title or f"Whuffie map: {name}")
+    data = map_data(graph, table, niches=niches, seed=seed, max_nodes=max_nodes, max_edges=max_edges,
+                    title=title or f"Whuffie map: {name}")
+    # Labels and ids of the drawn actors only, as the disclosure shows them.
+    shown = (disclosure or Disclosure()).bind(store)
+    ids = data["id"]
+    labels = shown.labels(ids)
+    data["label"] = [labels.get(a) for a in ids]
+    data["id"] = shown.ids(ids)
     phase("writing the page")
     try:
         with replacing(path) as f:
-            f.write(render_map(data))
+            f.write(render_map(data, note=shown.note()))
     except OSError as exc:
         raise WhuffieError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    nodes = pa.table({k: data[k] for k in ("id", "label", "x", "y", "size", "nicheId", "rank")})
+    nodes = pa.table({"id": ids, **{k: data[k] for k in ("label", "x", "y", "size", "nicheId", "rank")}})
     return OutputResult("map", {"graph": spec.as_dict(), "seed": seed, "max_nodes": max_nodes,
-                                "max_edges": max_edges, "title": title},
+                                "max_edges": max_edges, "title": title,
+                                "disclosure": shown.disclosure.as_dict()},
                         {"map_nodes": nodes},
                         {"actors": graph.n, "shown": min(graph.n, max_nodes),
-                         "niches": len(np.unique(niches)), "kind": "niche"},
+                         "niches": len(np.unique(niches)), "kind": "niche",
+                         "disclosure": shown.summary()},
                         inputs={"influence": infl.run_id}, store=store, paths=[path])
 
 
 def export(store: Store, out: str | Path | BinaryIO, format: str | None = None,
            spec: GraphSpec | None = None, *, with_influence: bool = False, timeline: bool = False,
-           layout: bool | None = None, seed: int = 0, **filters: Any) -> OutputResult:
+           layout: bool | None = None, seed: int = 0, redact: bool = False, public_reach: int = PUBLIC_REACH,
+           **filters: Any) -> OutputResult:
     """Write the attention graph for Gephi, networkx, igraph or dataframes, or the whole store as Parquet.
 
     Edges carry their weight, the number of interactions behind them, one count per interaction
@@ -165,6 +187,11 @@ def export(store: Store, out: str | Path | BinaryIO, format: str | None = None,
     actor's profile, first and last interaction and the newest influence run's columns. A GEXF is
     static (every reader takes it) and laid out and coloured like the map; see
     :mod:`whuffie.report.export`.
+
+    An export is the analyst's own working file: it holds the store's ids, handles and names as
+    they are. ``redact=True`` makes one to share: the ids, labels, handles and names of private
+    individuals (actors with a reach under ``public_reach``, see :mod:`whuffie.privacy.disclosure`)
+    become their ``anon-…`` pseudonyms, in the nodes and in the edges' ends.
 
     Parameters
     ----------
@@ -191,6 +218,11 @@ def export(store: Store, out: str | Path | BinaryIO, format: str | None = None,
         ``False`` never.
     seed : int
         Seed of the layout.
+    redact : bool
+        Replace private individuals by their pseudonyms (not for ``parquet-store``, which copies
+        the store as it is).
+    public_reach : int
+        With ``redact``: the reach from which an actor is public and kept.
 
     Returns
     -------
@@ -198,7 +230,8 @@ def export(store: Store, out: str | Path | BinaryIO, format: str | None = None,
         ``paths`` (none for a stream); tables ``nodes`` and ``edges`` as written; ``summary``:
         ``nodes``, ``edges``, ``kinds`` (the per-kind count columns), ``timed`` (interactions have
         times), ``timeline``, ``positions`` (the nodes were laid out), ``layout_note`` (why not),
-        ``influence_run``, ``influence_computed``, ``seconds``.
+        ``influence_run``, ``influence_computed``, ``seconds``, ``redacted`` (with ``redact``: the
+        disclosure's settings and ``pseudonymised``, the actors replaced; else ``None``).
 
     Examples
     --------
@@ -211,10 +244,17 @@ def export(store: Store, out: str | Path | BinaryIO, format: str | None = None,
     (['nodes.csv', 'edges.csv'], 1, {'mention': 'mention'})
     """
     from whuffie.api.who import attention_graph, influence
-    from whuffie.report.export import export_target, format_of, graph_export, write_export
+    from whuffie.privacy.disclosure import Disclosure
+    from whuffie.report.export import export_target, format_of, graph_export, redacted, write_export
 
     started = time.perf_counter()
+    # Checked before any work (a bad threshold is said at once).
+    disclosure = Disclosure(public_reach=public_reach, texts="hide") if redact else None
     if (format or "").lower() == "parquet-store":
+        if redact:
+            raise WhuffieError("parquet-store copies every table of the store as it is and cannot be "
+                               "redacted; redact a graph export (gexf, graphml, csv, parquet), or share "
+                               "a store ingested with --pseudonymise")
         if spec is not None or filters or with_influence or timeline:
             raise WhuffieError("parquet-store writes every table of the store: graph filters, influence "
                                "and timeline do not apply")
@@ -240,14 +280,19 @@ def export(store: Store, out: str | Path | BinaryIO, format: str | None = None,
     # Only the GEXF carries the picture: the other formats need no layout.
     done = graph_export(store.engine, graph, table, run_id, layout=layout if fmt == "gexf" else False,
                         seed=seed)
+    shown = disclosure.bind(store) if disclosure is not None else None
+    if shown is not None:
+        done = redacted(done, shown)
     paths = write_export(done, out, fmt, timeline=timeline)
     return OutputResult("export", {"format": fmt, "graph": spec.as_dict(), "with_influence": with_influence,
-                                   "timeline": timeline, "layout": layout, "seed": seed},
+                                   "timeline": timeline, "layout": layout, "seed": seed,
+                                   "redact": redact, "public_reach": public_reach if redact else None},
                         {"nodes": done.nodes, "edges": done.edges},
                         {"nodes": graph.n, "edges": graph.m, "kinds": done.kinds, "timed": done.timed,
                          "timeline": timeline and done.timed, "positions": done.positioned,
                          "layout_note": done.layout_note if fmt == "gexf" else None,
                          "influence_run": run_id, "influence_computed": computed,
+                         "redacted": shown.summary() if shown is not None else None,
                          "seconds": time.perf_counter() - started},
                         store=store, paths=paths)
 
@@ -309,9 +354,14 @@ def report_folder(out: str | Path) -> Path:
     return path
 
 
-def report(store: Store, out: str | Path = "whuffie-report", *,
-           title: str = "Whuffie report") -> OutputResult:
+def report(store: Store, out: str | Path = "whuffie-report", *, title: str = "Whuffie report",
+           disclosure: Disclosure | None = None) -> OutputResult:
     """Write the HTML report of the store's newest runs (``index.html`` and its offline assets).
+
+    The report is meant to be shared: by default private individuals (actors below a reach of
+    5,000, see :mod:`whuffie.privacy.disclosure`) appear under ``anon-…`` pseudonyms, in the
+    tables, on hover and in ``@``-mentions in the texts quoted, and a sentence at the top says so;
+    ``disclosure=Disclosure(show_private=True)`` shows their handles and ids.
 
     Parameters
     ----------
@@ -321,21 +371,28 @@ def report(store: Store, out: str | Path = "whuffie-report", *,
         The folder.
     title : str
         The report's title.
+    disclosure : Disclosure, optional
+        What the report shows of private individuals (default: ``Disclosure()``, pseudonymised).
 
     Returns
     -------
     OutputResult
-        ``path`` (``index.html``); ``summary["sections"]`` lists the sections shown.
+        ``path`` (``index.html``); ``summary["sections"]`` lists the sections shown,
+        ``summary["disclosure"]`` the disclosure's settings and ``pseudonymised``, the private
+        individuals the report names under a pseudonym.
 
     Examples
     --------
     >>> import tempfile, whuffie
     >>> with whuffie.open(":memory:") as store:
     ...     r = store.report(tempfile.mkdtemp())
-    >>> r.path.name, r.summary["sections"][0]
-    ('index.html', 'overview')
+    >>> r.path.name, r.summary["sections"][0], r.summary["disclosure"]["pseudonymised"]
+    ('index.html', 'overview', 0)
     """
+    from whuffie.privacy.disclosure import Disclosure
     from whuffie.report.html import write_report
 
-    index, sections = write_report(store, report_folder(out), title=title)
-    return OutputResult("report", {"title": title}, {}, {"sections": sections}, store=store, paths=[index])
+    shown = (disclosure or Disclosure()).bind(store)
+    index, sections = write_report(store, report_folder(out), title=title, shown=shown)
+    return OutputResult("report", {"title": title, "disclosure": shown.disclosure.as_dict()}, {},
+                        {"sections": sections, "disclosure": shown.summary()}, store=store, paths=[index])

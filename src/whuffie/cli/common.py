@@ -88,6 +88,13 @@ NlOption = Annotated[
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV with a header row (lists joined by ';').")]
 FreshOption = Annotated[bool, typer.Option(
     "--fresh", help="Compute again even when the store holds a run of the same request on the same data.")]
+ShowPrivateOption = Annotated[bool, typer.Option(
+    "--show-private", help="Show the handles of private individuals (actors below --public-reach); by "
+                           "default the report and map show them as anon-… pseudonyms.")]
+PublicReachOption = Annotated[int, typer.Option(
+    "--public-reach", min=0, metavar="N",
+    help="Actors verified, or with at least N followers or N distinct people paying them attention, "
+         "are public and named; the others are private individuals.")]
 
 
 #: The store the running command opened: named when DuckDB fails reading it in mid-command.

@@ -7,10 +7,20 @@ from typing import Annotated, Any
 
 import typer
 
-from whuffie.cli.common import DbOption, console, open_store, progress_console, reported_errors, working
+from whuffie.cli.common import (
+    DbOption,
+    PublicReachOption,
+    ShowPrivateOption,
+    console,
+    open_store,
+    progress_console,
+    reported_errors,
+    working,
+)
 from whuffie.cli.ingest import RichProgress, _summary
 from whuffie.data import sample_files
 from whuffie.errors import WhuffieError
+from whuffie.privacy.disclosure import PUBLIC_REACH, Disclosure
 
 DEMO_DB = Path("whuffie-demo.duckdb")
 REPORT_DIR = Path("whuffie-report")
@@ -22,6 +32,8 @@ def demo(
     db: Annotated[Path, typer.Option("--db", help="The demo store; created afresh.")] = DEMO_DB,
     out: OutOption = REPORT_DIR,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing store at --db.")] = False,
+    show_private: ShowPrivateOption = False,
+    public_reach: PublicReachOption = PUBLIC_REACH,
 ) -> None:
     """Ingest the bundled real sample into a fresh store and write the HTML report."""
     from rich.progress import BarColumn, Progress, TextColumn
@@ -42,7 +54,8 @@ def demo(
                           TextColumn("{task.fields[records]:,} records"), console=progress_console) as bars:
                 report = store.ingest(sample_files(), progress=RichProgress(bars))
             _summary(report, db)
-            chain = analyse(store, out, title="Whuffie demo: Constructed Languages Meta")
+            chain = analyse(store, out, title="Whuffie demo: Constructed Languages Meta",
+                            disclosure=Disclosure(show_private, public_reach))
             index = chain.results["report"].path
         finally:
             store.close()
@@ -57,6 +70,8 @@ def analyze(
     out: OutOption = REPORT_DIR,
     title: Annotated[str, typer.Option("--title", help="The report's title.")] = "Whuffie report",
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="How many people to approach.")] = 5,
+    show_private: ShowPrivateOption = False,
+    public_reach: PublicReachOption = PUBLIC_REACH,
 ) -> None:
     """Run every analysis the store's data supports, then draw the map and write the report.
 
@@ -68,14 +83,18 @@ def analyze(
     with reported_errors():
         report_folder(out)  # before the work: a wrong --out is said at once
         with open_store(db) as store:
-            chain = analyse(store, out, title=title, seeds=seeds)
+            chain = analyse(store, out, title=title, seeds=seeds,
+                            disclosure=Disclosure(show_private, public_reach))
         console.print(f"Report: {chain.results['report'].path.resolve()}", markup=False, soft_wrap=True)
         if "map" in chain.results:
             console.print(f"Map: {chain.results['map'].path.resolve()}", markup=False, soft_wrap=True)
 
 
-def analyse(store, out: Path, title: str, seeds: int = 5):
+def analyse(store, out: Path, title: str, seeds: int = 5, disclosure: Disclosure | None = None):
     """Run the whole chain (``store.analyze``) with a status line per step; print what each found.
+
+    The terminal lines name actors by handle (the user's own screen); the map and the report show
+    them as ``disclosure`` says.
 
     Returns the :class:`~whuffie.api.chain.Chain`; raises if the report was not written.
     """
@@ -96,7 +115,8 @@ def analyse(store, out: Path, title: str, seeds: int = 5):
                 yield
 
     chain = store.analyze(out, title=title, seeds=seeds, step=step,
-                          voice_progress=lambda done, total: bar["update"](done, total))
+                          voice_progress=lambda done, total: bar["update"](done, total),
+                          disclosure=disclosure)
     for line in describe(store, chain):
         console.print(line, markup=False)
     if "report" not in chain.results:
@@ -164,9 +184,13 @@ def describe(store, chain) -> list[str]:
     return lines
 
 
-def report(db: DbOption = None, out: OutOption = REPORT_DIR) -> None:
-    """Write the HTML report of a store (index.html and its offline assets)."""
+def report(db: DbOption = None, out: OutOption = REPORT_DIR, show_private: ShowPrivateOption = False,
+           public_reach: PublicReachOption = PUBLIC_REACH) -> None:
+    """Write the HTML report of a store (index.html and its offline assets).
+
+    Private individuals appear under anon-… pseudonyms unless --show-private.
+    """
     with reported_errors():
         with open_store(db, read_only=True) as store, working("Writing the report"):
-            index = store.report(out).path
+            index = store.report(out, disclosure=Disclosure(show_private, public_reach)).path
         console.print(f"Report: {index.resolve()}", markup=False, soft_wrap=True)

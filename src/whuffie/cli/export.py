@@ -13,6 +13,7 @@ from whuffie.cli.common import (
     DbOption,
     JsonOption,
     NlOption,
+    PublicReachOption,
     console,
     emit,
     err_console,
@@ -31,6 +32,7 @@ from whuffie.cli.graphopts import (
     graph_spec,
     split_list,
 )
+from whuffie.privacy.disclosure import PUBLIC_REACH
 
 
 def export(
@@ -64,13 +66,25 @@ def export(
         "--layout/--no-layout", help="GEXF only: positions from the map's layout. Default: when the "
                                      "graph has at most 50,000 actors and 500 niches or components.",
         show_default=False)] = None,
+    redact: Annotated[bool, typer.Option(
+        "--redact", help="For a file to share: the ids, labels, handles and names of private "
+                         "individuals (actors below --public-reach) become anon-… pseudonyms. Graph "
+                         "formats only.")] = False,
+    public_reach: PublicReachOption = PUBLIC_REACH,
 ) -> None:
-    """Write the attention graph for Gephi, networkx, igraph or dataframes (or every table as Parquet)."""
+    """Write the attention graph for Gephi, networkx, igraph or dataframes (or every table as Parquet).
+
+    The export holds the store's ids, handles and names as they are; --redact makes a copy to share.
+    """
     with reported_errors():
         to_stdout = str(out) == "-"
         if to_stdout and fmt is None:
             raise typer.BadParameter("give --format (gexf, graphml or csv) to write to stdout",
                                      param_hint="--format")
+        if redact and (fmt or "").lower() == "parquet-store":
+            raise typer.BadParameter("parquet-store copies the store as it is and cannot be redacted; "
+                                     "redact a graph format (gexf, graphml, csv, parquet)",
+                                     param_hint="--redact")
         if timeline and fmt is not None and fmt.lower() != "gexf":
             raise typer.BadParameter("--timeline applies to gexf only; the other formats carry the times "
                                      "in their first and last columns", param_hint="--timeline")
@@ -81,7 +95,8 @@ def export(
         # Reading is enough unless influence has to be measured and recorded.
         with open_store(db, analysis=True) as store, working("Exporting the graph"):
             done = noted(store.export(sys.stdout.buffer if to_stdout else out, fmt, spec,
-                                      with_influence=with_influence, timeline=timeline, layout=layout))
+                                      with_influence=with_influence, timeline=timeline, layout=layout,
+                                      redact=redact, public_reach=public_reach))
         s = done.summary
         if store_wide:
             say.print(f"Wrote {s['tables']:,} tables as Parquet files to {out} in {s['seconds']:.1f} s.",
@@ -95,6 +110,9 @@ def export(
             where = "stdout" if to_stdout else ", ".join(str(p) for p in done.paths)
             what = f"{s['nodes']:,} nodes and {s['edges']:,} edges to {where} ({', '.join(extras)})"
         say.print(f"Wrote {what} in {s['seconds']:.1f} s.", markup=False, soft_wrap=True)
+        if s["redacted"] is not None:
+            say.print(f"Redacted: {s['redacted']['pseudonymised']:,} private individuals (reach under "
+                      f"{public_reach:,}) written as anon-… pseudonyms.", markup=False, soft_wrap=True)
         if s["kinds"]:
             say.print(f"Interaction counts per kind: {', '.join(s['kinds'].values())}.", markup=False,
                       soft_wrap=True)

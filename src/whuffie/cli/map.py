@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from whuffie.cli.common import DbOption, console, noted, open_store, reported_errors, working
+from whuffie.cli.common import (
+    DbOption,
+    PublicReachOption,
+    ShowPrivateOption,
+    console,
+    noted,
+    open_store,
+    reported_errors,
+    working,
+)
 from whuffie.cli.graphopts import (
     KindsOption,
     MinWeightOption,
@@ -18,6 +27,7 @@ from whuffie.cli.graphopts import (
     WeightsOption,
     graph_spec,
 )
+from whuffie.privacy.disclosure import PUBLIC_REACH, Disclosure
 
 
 def map_command(
@@ -39,17 +49,20 @@ def map_command(
     seed: Annotated[int, typer.Option(help="Seed of the niches and the layout.")] = 0,
     title: Annotated[str | None, typer.Option(help="Title of the page (default: the store's "
                                                    "name).")] = None,
+    show_private: ShowPrivateOption = False,
+    public_reach: PublicReachOption = PUBLIC_REACH,
 ) -> None:
     """Draw the map of who matters: size = influence, colour = niche; opens offline, from file://.
 
     Influence and niches come from the influence run of the same graph (made when missing).
+    Private individuals are drawn under anon-… pseudonyms unless --show-private.
     """
     with reported_errors():
         spec = graph_spec(kinds, weights, since, until, platform, min_weight)
         started = time.perf_counter()
         with open_store(db, analysis=True) as store, working("Drawing the map"):
             done = noted(store.map(out, spec, seed=seed, max_nodes=max_nodes, max_edges=max_edges,
-                                   title=title))
+                                   title=title, disclosure=Disclosure(show_private, public_reach)))
         s = done.summary
         console.print(f"Wrote {done.path} (map of {s['shown']:,} of {s['actors']:,} actors, "
                       f"{s['niches']:,} {s['kind']}s, {time.perf_counter() - started:.1f} s)",

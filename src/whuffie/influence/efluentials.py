@@ -27,8 +27,8 @@ at most ``floor(share * n)`` (at least one), ``n`` being the actors of the graph
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -180,14 +180,13 @@ def efluentials(
         by_actor.setdefault(d, []).append((label(names[s]), r, wt))
 
     niche_rank = rank_within(pr, niche) if niche is not None else None
-    explanations = []
-    for v in chosen.tolist():
-        text = _explain(int(recognisers[v]), int(efl_recognisers[v]),
-                        _ratio(efl_attention[v], recognition[v]), _ratio(efl_flow[v], pr[v]),
-                        by_actor.get(v, []))
-        if niche is not None and niche[v] >= 0:
-            text += f"; niche {niche[v]} (rank {niche_rank[v]} in it)"
-        explanations.append(text)
+    explanations = [explanation({
+        "recognisers": int(recognisers[v]), "efluential_recognisers": int(efl_recognisers[v]),
+        "recognised_share": _ratio(efl_attention[v], recognition[v]),
+        "pagerank_share": _ratio(efl_flow[v], pr[v]),
+        "niche": int(niche[v]) if niche is not None and niche[v] >= 0 else None,
+        "niche_rank": int(niche_rank[v]) if niche is not None and niche[v] >= 0 else None,
+    }, by_actor.get(v, [])) for v in chosen.tolist()]
 
     has_niche = niche[chosen] >= 0 if niche is not None else np.zeros(len(chosen), dtype=bool)
     table = pa.table({
@@ -251,6 +250,28 @@ def _recognisers(graph: Graph, efl: np.ndarray, rank: np.ndarray) -> dict[str, n
 
 def _ratio(part: float, whole: float) -> float | None:
     return float(part / whole) if whole > 0 else None
+
+
+def explanation(row: Mapping[str, Any], strongest: Sequence[tuple[str, int, float]]) -> str:
+    """The explanation of an e-fluential: a row of the ``efluentials`` table, naming ``strongest``.
+
+    ``strongest`` is ``(label, rank, weight)`` of the recognisers to name, strongest first (from
+    the ``efluential_recognisers`` table): the report names them as it shows actors (see
+    :mod:`whuffie.privacy.disclosure`), so the explanation is rebuilt rather than read.
+
+    Examples
+    --------
+    >>> row = {"recognisers": 2, "efluential_recognisers": 1, "recognised_share": 0.5,
+    ...        "pagerank_share": 0.25, "niche": 3, "niche_rank": 1}
+    >>> explanation(row, [("ann", 4, 2.0)])
+    'recognised by 2 people, 1 of them e-fluentials (50% of the attention they receive, 25% of \
+their PageRank); strongest: ann (rank 4, weight 2); niche 3 (rank 1 in it)'
+    """
+    text = _explain(int(row["recognisers"]), int(row["efluential_recognisers"]), row["recognised_share"],
+                    row["pagerank_share"], list(strongest))
+    if row.get("niche") is not None:
+        text += f"; niche {row['niche']} (rank {row['niche_rank']} in it)"
+    return text
 
 
 def _explain(recognisers: int, from_efl: int, attention_share: float | None,

@@ -36,7 +36,7 @@ import re
 import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
@@ -53,6 +53,7 @@ from whuffie.version import __version__
 
 if TYPE_CHECKING:
     from whuffie.engines.base import Engine
+    from whuffie.privacy.disclosure import Shown
 
 #: The formats :func:`write_export` writes.
 EXPORT_FORMATS = ("gexf", "graphml", "csv", "parquet")
@@ -203,6 +204,46 @@ def graph_export(engine: Engine, graph: Graph, influence: pa.Table | None = None
     viz, note = graph_viz(graph, _numbers(nodes, "pagerank"), _numbers(nodes, "niche"), layout=layout,
                           seed=seed)
     return GraphExport(graph, nodes, edges, influence_run, kinds, viz, note)
+
+
+def redacted(export: GraphExport, shown: Shown) -> GraphExport:
+    """The export with private individuals replaced by their display pseudonyms, for a file to share.
+
+    A private actor's id (nodes' ``actor``, edges' ``source`` and ``target``, the graph's node ids
+    that GEXF and GraphML write), ``label``, ``handle`` and ``name`` all become its
+    ``anon-…`` pseudonym (:meth:`whuffie.privacy.disclosure.Shown.ids`); public actors are kept.
+    The graph exports carry no texts, descriptions or addresses; e-mail actors are private.
+
+    Examples
+    --------
+    >>> import whuffie
+    >>> from whuffie.graph.build import build_graph
+    >>> from whuffie.model import Actor, Records, Tie
+    >>> from whuffie.privacy.disclosure import Disclosure
+    >>> with whuffie.open(":memory:") as store:
+    ...     _ = store.add(Records(actors=[Actor("x:b", "x", handle="bee", followers=9_000)],
+    ...                           ties=[Tie("x:1", "x", "x:a", "x:b", "mention")]))
+    ...     ex = redacted(graph_export(store.engine, build_graph(store)), Disclosure().bind(store))
+    >>> ex.nodes.column("label").to_pylist()[1], ex.edges.column("target").to_pylist()
+    ('bee', ['x:b'])
+    >>> source = ex.edges.column("source")[0].as_py()
+    >>> source.startswith("anon-"), list(ex.graph.nodes) == [source, "x:b"]
+    (True, True)
+    """
+    ids = export.nodes.column("actor").to_pylist()
+    public = shown.public(ids)
+    shown_ids = pa.array(shown.ids(ids), pa.string())
+    private = pa.array([a not in public for a in ids], pa.bool_())
+    nodes = export.nodes.set_column(export.nodes.column_names.index("actor"), "actor", shown_ids)
+    for name in ("label", "handle", "name"):
+        if name in nodes.column_names:
+            i = nodes.column_names.index(name)
+            nodes = nodes.set_column(i, name, pc.if_else(private, shown_ids, nodes.column(i)))
+    graph = replace(export.graph, nodes=np.array(shown_ids.to_pylist(), dtype=object))
+    edges = export.edges
+    for name, ends in (("source", graph.src), ("target", graph.dst)):
+        edges = edges.set_column(edges.column_names.index(name), name, shown_ids.take(pa.array(ends)))
+    return replace(export, graph=graph, nodes=nodes, edges=edges)
 
 
 def kind_columns(kinds: Sequence[str]) -> dict[str, str]:

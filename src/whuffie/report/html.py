@@ -4,10 +4,13 @@
 with autoescaping (every string that came from data is escaped) and writes
 Plotly's JavaScript bundle beside it, so the report needs no network. The
 report is a list of sections; each analysis contributes one by appending a
-function to :data:`SECTIONS` that takes the store and returns a
-:class:`Section` (or ``None`` when it has nothing to show). Sections show the
-store's newest saved runs (``store.result(name)``) and read anything else
-through the store's engine; the report runs no analysis itself.
+function to :data:`SECTIONS` that takes the store and the report's
+:class:`~whuffie.privacy.disclosure.Shown` and returns a :class:`Section` (or
+``None`` when it has nothing to show). Sections show the store's newest saved
+runs (``store.result(name)``) and read anything else through the store's
+engine; the report runs no analysis itself. Sections name actors and quote
+texts through the ``Shown`` (its labels, ids and texts), so private individuals
+appear as the report's disclosure says (see :mod:`whuffie.privacy.disclosure`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import plotly.graph_objects as go
@@ -25,6 +28,9 @@ from markupsafe import Markup
 from whuffie.errors import WhuffieError
 from whuffie.store.store import Store
 from whuffie.version import __version__
+
+if TYPE_CHECKING:
+    from whuffie.privacy.disclosure import Shown
 
 
 @dataclass
@@ -43,8 +49,18 @@ class Section:
     blocks: list[tuple[str, Any]] = field(default_factory=list)
 
 
+#: A section builder: the store and the report's view of it give a section, or ``None``.
+Builder = Callable[[Store, "Shown | None"], Section | None]
 #: Functions that build the report's sections, with their place in the report.
-SECTIONS: list[tuple[int, Callable[[Store], Section | None]]] = []
+SECTIONS: list[tuple[int, Builder]] = []
+
+
+def shown_by(store: Store, shown: Shown | None) -> Shown:
+    """The report's view of the store: ``shown``, or the default disclosure's (private individuals
+    pseudonymised) when a section is built on its own."""
+    from whuffie.privacy.disclosure import Disclosure
+
+    return shown if shown is not None else Disclosure().bind(store)
 
 
 def zero_filled(points: list[tuple[datetime, int]], unit: str) -> tuple[list[datetime], list[int]]:
@@ -77,22 +93,25 @@ def zero_filled(points: list[tuple[datetime, int]], unit: str) -> tuple[list[dat
 def actor_cell(column: str, actor: str, label: str | None) -> dict[str, str]:
     """A table cell showing an actor by handle or name, with the actor id on hover.
 
+    ``actor`` is the id to show (a private individual's pseudonym: see
+    :meth:`whuffie.privacy.disclosure.Shown.ids`).
+
     Examples
     --------
     >>> actor_cell("who", "x:42", "ann")
     {'who': 'ann', 'who@title': 'x:42'}
-    >>> actor_cell("who", "x:42", None)
-    {'who': 'x:42'}
+    >>> actor_cell("who", "x:42", None), actor_cell("who", "anon-0123456789", "anon-0123456789")
+    ({'who': 'x:42'}, {'who': 'anon-0123456789'})
     """
-    if not label:
+    if not label or label == actor:
         return {column: actor}
     return {column: label, f"{column}@title": actor}
 
 
-def section(order: int) -> Callable[[Callable[[Store], Section | None]], Callable[[Store], Section | None]]:
+def section(order: int) -> Callable[[Builder], Builder]:
     """Register a section builder (decorator); sections appear by increasing ``order``."""
 
-    def register(fn: Callable[[Store], Section | None]) -> Callable[[Store], Section | None]:
+    def register(fn: Builder) -> Builder:
         SECTIONS.append((order, fn))
         return fn
 
@@ -129,7 +148,8 @@ def _fmt(value: Any) -> str:
 _env.filters["fmt"] = _fmt
 
 
-def write_report(store: Store, out: str | Path, title: str = "Whuffie report") -> tuple[Path, list[str]]:
+def write_report(store: Store, out: str | Path, title: str = "Whuffie report",
+                 shown: Shown | None = None) -> tuple[Path, list[str]]:
     """Write the HTML report of a store to a folder.
 
     Parameters
@@ -141,6 +161,10 @@ def write_report(store: Store, out: str | Path, title: str = "Whuffie report") -
         are written into it.
     title : str
         The report's title.
+    shown : Shown, optional
+        What the report shows of private individuals
+        (:meth:`whuffie.privacy.disclosure.Disclosure.bind`); by default their handles and ids are
+        pseudonymised. It counts the private individuals the report names as pseudonyms.
 
     Returns
     -------
@@ -167,10 +191,12 @@ def write_report(store: Store, out: str | Path, title: str = "Whuffie report") -
     except OSError as exc:
         raise WhuffieError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc
     index, bundle = file_target(out / "index.html"), file_target(out / "plotly.min.js")
+    shown = shown_by(store, shown)
     builders = [fn for _, fn in sorted(SECTIONS, key=lambda item: item[0])]
-    sections = [s for s in (build(store) for build in builders) if s is not None]
+    sections = [s for s in (build(store, shown) for build in builders) if s is not None]
     html = _env.get_template("report.html.j2").render(
         title=title,
+        disclosure=shown.note(),
         sections=sections,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,

@@ -7,11 +7,16 @@ holds none.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import plotly.graph_objects as go
 
-from whuffie.report.html import Section, actor_cell, section
+from whuffie.report.html import Section, actor_cell, section, shown_by
 from whuffie.store import results
 from whuffie.store.store import Store
+
+if TYPE_CHECKING:
+    from whuffie.privacy.disclosure import Shown
 
 LEVELS = ("amateur", "enthusiast", "wannabe", "expert")
 #: Rows shown before a long list is folded away, and the most a section lists at all.
@@ -21,19 +26,42 @@ _LEVEL_COLOURS = {"amateur": "#c6dbef", "enthusiast": "#6baed6", "wannabe": "#fd
                   "expert": "#08519c"}
 
 
+def _explanations(store: Store, shown: Shown, listed: list[dict]) -> dict[str, str]:
+    """The explanation of each listed e-fluential, its recognisers named as the report names actors.
 
+    The saved explanation names them by handle; it is rebuilt from the ``efluential_recognisers``
+    rows of the same run (the strongest ``recognisers`` of each, as the run named them).
+    """
+    from whuffie.influence.efluentials import explanation
 
+    run = results.latest_run(store, "efluentials")
+    named = (results.run_info(store, run)["params"] or {}).get("recognisers", 5) if run else 5
+    # The listed e-fluentials' named recognisers only (the table holds every recogniser of all).
+    found = store.arrow(
+        "SELECT actor_id, recogniser, recogniser_rank, weight FROM result_efluential_recognisers "
+        "WHERE run_id = (SELECT max(run_id) FROM result_efluential_recognisers) AND position <= ? "
+        "AND actor_id IN (SELECT unnest(?)) ORDER BY actor_id, position",
+        [int(named), [r["actor_id"] for r in listed]])
+    strongest: dict[str, list[dict]] = {}
+    for r in found.to_pylist():
+        strongest.setdefault(r["actor_id"], []).append(r)
+    labels = shown.labels({r["recogniser"] for rs in strongest.values() for r in rs})
+    return {row["actor_id"]: explanation(row, [
+        (labels.get(r["recogniser"]) or r["recogniser"], r["recogniser_rank"], r["weight"])
+        for r in strongest.get(row["actor_id"], [])]) for row in listed}
 
 
 @section(order=20)
-def who_matters(store: Store) -> Section | None:
+def who_matters(store: Store, shown: Shown | None = None) -> Section | None:
     """The e-fluentials, each with why: who recognises them and how recognised those are."""
     efl = results.find(store, "efluentials")
     if efl is None or efl.num_rows == 0:
         return None
+    shown = shown_by(store, shown)
     rows = efl.sort_by("rank").to_pylist()
-    shown = rows[:SHOWN]
-    handles = store.handles([r["actor_id"] for r in shown], names=True)
+    listed = rows[:SHOWN]
+    handles = shown.labels([r["actor_id"] for r in listed], names=True)
+    explained = _explanations(store, shown, listed)
     s = Section("who-matters", "Who matters: the e-fluentials")
     s.blocks.append(("text", (
         f"The {len(rows):,} actors with the highest recursive influence (PageRank on who pays "
@@ -43,17 +71,18 @@ def who_matters(store: Store) -> Section | None:
            else ""))))
     s.blocks.append(("table", {
         "columns": ["rank", "who", "recognisers", "of them e-fluentials", "explanation"],
-        "rows": [{"rank": r["rank"], **actor_cell("who", r["actor_id"], handles.get(r["actor_id"])),
+        "rows": [{"rank": r["rank"], **actor_cell("who", shown.actor(r["actor_id"]),
+                                                  handles.get(r["actor_id"])),
                   "recognisers": r.get("recognisers"),
                   "of them e-fluentials": r.get("efluential_recognisers"),
-                  "explanation": r.get("explanation")} for r in shown],
+                  "explanation": explained[r["actor_id"]]} for r in listed],
         "fold": FOLD,
     }))
     return s
 
 
 @section(order=30)
-def influence_pyramid(store: Store) -> Section | None:
+def influence_pyramid(store: Store, shown: Shown | None = None) -> Section | None:
     """Level counts per window and the migration between the last two windows."""
     counts = results.find(store, "pyramid_counts")
     if counts is None or counts.num_rows == 0:
@@ -89,14 +118,15 @@ def influence_pyramid(store: Store) -> Section | None:
 
 
 @section(order=40)
-def niches(store: Store) -> Section | None:
+def niches(store: Store, shown: Shown | None = None) -> Section | None:
     """The niches of the long tail: who speaks in each, about what, and who bridges them."""
     table = results.find(store, "niches")
     if table is None or table.num_rows == 0:
         return None
+    shown = shown_by(store, shown)
     rows = table.sort_by("niche").to_pylist()
     voices = sorted({v for r in rows[:20] for v in (r.get("top_voices") or [])[:3]})
-    handles = store.handles(voices, names=True)
+    handles = shown.labels(voices, names=True)
     s = Section("niches", "Niches: the long tail")
     summary = results.find(store, "niche_summary")
     if summary is not None and summary.num_rows:
@@ -139,12 +169,12 @@ def niches(store: Store) -> Section | None:
         best = sorted((m for m in rows if (m.get("participation") or 0) > 0
                        and (not measured or (m.get("betweenness") or 0) > 0)),
                       key=lambda m: (-(m.get("betweenness") or 0), -(m["participation"] or 0)))[:10]
-        names = store.handles([m["actor_id"] for m in best], names=True)
+        names = shown.labels([m["actor_id"] for m in best], names=True)
         s.blocks.append(("text", "The bridges: actors whose attention is spread over several niches "
                                  "(participation coefficient), with their betweenness:"))
         s.blocks.append(("table", {
             "columns": ["who", "niche", "participation", "betweenness"],
-            "rows": [{**actor_cell("who", m["actor_id"], names.get(m["actor_id"])),
+            "rows": [{**actor_cell("who", shown.actor(m["actor_id"]), names.get(m["actor_id"])),
                       "niche": m["niche"], "participation": m["participation"],
                       "betweenness": m.get("betweenness")} for m in best],
         }))

@@ -349,8 +349,12 @@ def _bundle() -> str:
         ) from None
 
 
-def render_map(data: Mapping[str, Any]) -> str:
-    """The map's HTML page for :func:`map_data`'s output (bundle and data inlined)."""
+def render_map(data: Mapping[str, Any], note: str | None = None) -> str:
+    """The map's HTML page for :func:`map_data`'s output (bundle and data inlined).
+
+    ``note`` is a sentence shown under the title: what the map shows of private individuals
+    (:meth:`whuffie.privacy.disclosure.Shown.note`).
+    """
     import jinja2
     from markupsafe import Markup
 
@@ -363,6 +367,7 @@ def render_map(data: Mapping[str, Any]) -> str:
     digest = base64.b64encode(hashlib.sha256(bundle.encode("utf-8")).digest()).decode("ascii")
     return env.get_template("map.html.j2").render(
         title=data["title"],
+        note=note,
         script_hash=f"sha256-{digest}",
         data_json=Markup(script_json(data)),
         bundle=Markup(bundle),

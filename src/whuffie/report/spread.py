@@ -7,18 +7,21 @@ It shows the newest ``cascades`` run (``whuffie cascades``; ``whuffie demo`` run
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import plotly.graph_objects as go
 
-from whuffie.report.html import Section, section
+from whuffie.report.html import Section, section, shown_by
 from whuffie.store import results
 from whuffie.store.store import Store
+
+if TYPE_CHECKING:
+    from whuffie.privacy.disclosure import Shown
 
 _COLOURS = {"negative": "#d62728", "positive": "#2ca02c", "neutral": "#7f7f7f", "unknown": "#9467bd",
             "false": "#d62728", "true": "#2ca02c", "non-rumor": "#1f77b4", "unverified": "#ff7f0e"}
 _MARGIN = dict(l=50, r=20, t=50, b=40)
-
-
 
 
 def _ccdf(sizes: list[int]) -> tuple[list[int], list[float]]:
@@ -32,12 +35,13 @@ def _ccdf(sizes: list[int]) -> tuple[list[int], list[float]]:
 
 
 @section(order=60)
-def word_of_mouth(store: Store) -> Section | None:
+def word_of_mouth(store: Store, shown: Shown | None = None) -> Section | None:
     """Observed cascades against the fitted model, by valence; forecasts; the seed comparison."""
     summary = results.find(store, "cascades")
     comparison = results.find(store, "seed_comparison")
     if (summary is None or summary.num_rows == 0) and comparison is None:
         return None
+    shown = shown_by(store, shown)
     s = Section("word-of-mouth", "How word of mouth travels")
     if summary is not None and summary.num_rows:
         rows = [r for r in summary.to_pylist() if r["size"] >= 2]
@@ -91,8 +95,10 @@ def word_of_mouth(store: Store) -> Section | None:
         forecasts = results.find(store, "advocate_forecasts")
         if forecasts is not None and forecasts.num_rows:
             rows_f = forecasts.to_pylist()
+            forecast_names = shown.labels([r["actor_id"] for r in rows_f])
             fig = go.Figure(go.Bar(
-                x=[r["handle"] or r["actor_id"] for r in rows_f], y=[r["expected_reach"] for r in rows_f],
+                x=[forecast_names.get(r["actor_id"]) or r["actor_id"] for r in rows_f],
+                y=[r["expected_reach"] for r in rows_f],
                 error_y=dict(type="data", symmetric=False,
                              array=[r["p95"] - r["expected_reach"] for r in rows_f],
                              arrayminus=[r["expected_reach"] - r["p5"] for r in rows_f]),
@@ -108,7 +114,7 @@ def word_of_mouth(store: Store) -> Section | None:
         chosen = results.find(store, "seed_set")
         if chosen is not None and chosen.num_rows and "recommended" in params:
             ids = chosen.column("actor_id").to_pylist()
-            names = store.handles(ids, names=True)
+            names = shown.labels(ids, names=True)
             s.blocks.append(("text", (
                 f"Whom to approach: {', '.join(names.get(a, a) for a in ids)}, the {params['recommended']} "
                 f"set, which reaches {params['recommended_mean']:,.1f} people on average (IMM's set: "

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from whuffie.report.html import Section, actor_cell, section, zero_filled
+from whuffie.report.html import Section, actor_cell, section, shown_by, zero_filled
 from whuffie.store import results
 from whuffie.store.store import Store
 
+if TYPE_CHECKING:
+    from whuffie.privacy.disclosure import Shown
+
 
 @section(order=10)
-def overview(store: Store) -> Section:
+def overview(store: Store, shown: Shown | None = None) -> Section:
     """Counts per platform, interactions per kind, activity over time, most active actors."""
+    shown = shown_by(store, shown)
     st = store.status()
     s = Section("overview", "What the store holds")
     total_messages = sum(st["messages"].values())
@@ -61,16 +66,19 @@ def overview(store: Store) -> Section:
                           margin=dict(l=40, r=20, t=50, b=40))
         s.blocks.append(("figure", fig))
     top = store.engine.top_authors(15).to_pylist()
+    received = store.engine.top_recognised(15).to_pylist()
+    names = shown.labels([r["actor"] for r in top + received])
     if top:
         s.blocks.append(("text", "Most active voices (messages written; hover a name for the actor's id):"))
         s.blocks.append(("table", {"columns": ["who", "messages"], "fold": 5, "rows": [
-            {**actor_cell("who", r["actor"], r["handle"]), "messages": r["messages"]} for r in top]}))
-    received = store.engine.top_recognised(15).to_pylist()
+            {**actor_cell("who", shown.actor(r["actor"]), names.get(r["actor"])), "messages": r["messages"]}
+            for r in top]}))
     if received:
         s.blocks.append(("text", "Who receives the most attention (distinct people who reply, "
                                  "mention, reshare, link, email, vote or rate):"))
         s.blocks.append(("table", {"columns": ["who", "from_people", "received"], "fold": 5, "rows": [
-            {**actor_cell("who", r["actor"], r["handle"]), "from_people": r["from_people"],
+            {**actor_cell("who", shown.actor(r["actor"]), names.get(r["actor"])),
+             "from_people": r["from_people"],
              "received": r["received"]} for r in received]}))
     return s
 
@@ -91,7 +99,7 @@ ANALYSES = (
 
 
 @section(order=12)
-def missing(store: Store) -> Section | None:
+def missing(store: Store, shown: Shown | None = None) -> Section | None:
     """What the report cannot show yet, and the command that adds it."""
     st = store.status()
     has = {"graph": sum(st["interactions"].values()) > 0, "text": sum(st["messages"].values()) > 0}
@@ -109,7 +117,7 @@ def missing(store: Store) -> Section | None:
 
 
 @section(order=90)
-def provenance(store: Store) -> Section:
+def provenance(store: Store, shown: Shown | None = None) -> Section:
     """Every import and a summary of the quarantine."""
     s = Section("provenance", "Imports and quarantine")
     imports = store.imports()

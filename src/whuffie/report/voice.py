@@ -8,19 +8,21 @@ store holds no voice run.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from whuffie import arrowsql
-from whuffie.report.html import Section, actor_cell, section, zero_filled
+from whuffie.report.html import Section, actor_cell, section, shown_by, zero_filled
 from whuffie.store import results
 from whuffie.store.store import Store
 
+if TYPE_CHECKING:
+    from whuffie.privacy.disclosure import Shown
+
 _SENTIMENT_COLOURS = {"negative": "#d62728", "neutral": "#bdbdbd", "positive": "#2ca02c"}
-
-
 
 
 def _times(store: Store, voice: pa.Table) -> pa.Table:
@@ -53,11 +55,12 @@ def _over_time(dated: pa.Table, period: str) -> tuple[list[dict], list[dict]]:
 
 
 @section(order=50)
-def community_voice(store: Store) -> Section | None:
+def community_voice(store: Store, shown: Shown | None = None) -> Section | None:
     """Sentiment and concerns over time, the concerns' tone, bursts and the inbox."""
     voice = results.find(store, "voice_messages")
     if voice is None or voice.num_rows == 0:
         return None
+    shown = shown_by(store, shown)
     from whuffie.voice.analysis import summarise
 
     s = Section("voice", "What the community says")
@@ -111,21 +114,21 @@ def community_voice(store: Store) -> Section | None:
         concerned = voice.filter(pc.greater(pc.list_value_length(voice["concerns"]), 0))
         messages = store.engine.messages(["message_id", "actor_id", "text", "title"],
                                          ids=concerned["message_id"])
-        rows = concern_summary(voice, messages, ConcernLexicon.load(), examples=1)
+        rows = concern_summary(voice, messages, ConcernLexicon.load(), examples=1)[:10]
+        excerpts = shown.texts([r.get("excerpt") for r in rows])
         s.blocks.append(("text", "Each concern with the share of its messages that are negative and its "
                                  "most negative message:"))
         s.blocks.append(("table", {
             "columns": ["concern", "messages", "negative", "authors", "most negative message"],
             "rows": [{"concern": r["label"] or r["concern"], "messages": r["messages"],
                       "negative": f"{r['negative']:.0%}", "authors": r["authors"],
-                      "most negative message": r.get("excerpt") or ""} for r in rows[:10]],
+                      "most negative message": excerpt or ""}
+                     for r, excerpt in zip(rows, excerpts, strict=True)],
         }))
     _buzz_blocks(store, s)
-    _inbox_blocks(store, s)
-    _advocate_blocks(store, s)
+    _inbox_blocks(store, s, shown)
+    _advocate_blocks(store, s, shown)
     return s
-
-
 
 
 def _buzz_blocks(store: Store, s: Section) -> None:
@@ -170,37 +173,41 @@ def _period_end(start: datetime, period: str) -> datetime:
     return start + {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}[period]
 
 
-def _inbox_blocks(store: Store, s: Section) -> None:
+def _inbox_blocks(store: Store, s: Section, shown: Shown | None = None) -> None:
     inbound = results.find(store, "inbox_inbound")
     if inbound is None:
         return
+    shown = shown_by(store, shown)
     run = results.latest_run(store, "inbox")
     params = results.run_info(store, run)["params"] if run else {}
     rows = inbound.to_pylist()
     answered = sum(1 for r in rows if r.get("answered"))
     waits = sorted(r["response_seconds"] for r in rows if r.get("response_seconds") is not None)
     brands = params.get("brands", [])
-    names = store.handles(brands + [r["actor_id"] for r in rows], names=True)
+    # The brand's own accounts, named by the user, are not private individuals.
+    brand_names = store.handles(brands, names=True)
+    waiting = sorted((r for r in rows if not r.get("answered")), key=lambda r: -(r.get("priority") or 0))[:10]
+    names = shown.labels([r["actor_id"] for r in waiting], names=True)
     s.blocks.append(("text", "The brand's inbox (from 'whuffie inbox --brand'): messages that reply to "
                              "or mention the brand's accounts, and whether the brand answered."))
     s.blocks.append(("cards", [
-        ("brand", ", ".join(names.get(b, b) for b in brands)),
+        ("brand", ", ".join(brand_names.get(b, b) for b in brands)),
         ("inbound messages", len(rows)),
         ("answered", f"{answered / len(rows):.0%}" if rows else "-"),
         ("median response", f"{waits[len(waits) // 2] / 3600:.1f} h" if waits else "-"),
     ]))
-    waiting = sorted((r for r in rows if not r.get("answered")), key=lambda r: -(r.get("priority") or 0))[:10]
     if waiting:
         found = arrowsql.query("SELECT message_id, left(coalesce(text, title), 160) AS excerpt FROM m",
                                m=store.engine.messages(["message_id", "text", "title"],
                                                        ids=[r["message_id"] for r in waiting]))
-        texts = dict(zip(found["message_id"].to_pylist(), found["excerpt"].to_pylist(), strict=True))
+        texts = dict(zip(found["message_id"].to_pylist(), shown.texts(found["excerpt"].to_pylist()),
+                         strict=True))
         s.blocks.append(("text", "Who is waiting for an answer (most influential and most negative first):"))
         s.blocks.append(("table", {
             "columns": ["author", "when", "sentiment", "message"],
-            "rows": [{**actor_cell("author", r["actor_id"], names.get(r["actor_id"])),
+            "rows": [{**actor_cell("author", shown.actor(r["actor_id"]), names.get(r["actor_id"])),
                       "when": r.get("created_at"), "sentiment": r.get("sentiment"),
-                      "message": texts.get(r["message_id"], "")} for r in waiting],
+                      "message": texts.get(r["message_id"]) or ""} for r in waiting],
             "fold": 5,
         }))
     if waits:
@@ -209,20 +216,23 @@ def _inbox_blocks(store: Store, s: Section) -> None:
         s.blocks.append(("figure", fig))
 
 
-def _advocate_blocks(store: Store, s: Section) -> None:
+def _advocate_blocks(store: Store, s: Section, shown: Shown | None = None) -> None:
     table = results.find(store, "advocates")
     if table is None or table.num_rows == 0:
         return
     rows = [r for r in table.to_pylist() if r.get("stance") in ("advocate", "detractor")]
     if not rows:
         return
+    shown = shown_by(store, shown)
     detractors = [r for r in rows if r["stance"] == "detractor"][:8]
     advocates = [r for r in rows if r["stance"] == "advocate"][:8]
+    names = shown.labels([r["actor_id"] for r in detractors + advocates])
     s.blocks.append(("text", "Detractors whose voice carries furthest, then advocates (weighted by "
                              "influence and reach):"))
     s.blocks.append(("table", {
         "columns": ["stance", "who", "messages", "mean score", "reach"],
-        "rows": [{"stance": r["stance"], **actor_cell("who", r["actor_id"], r.get("handle")),
+        "rows": [{"stance": r["stance"], **actor_cell("who", shown.actor(r["actor_id"]),
+                                                      names.get(r["actor_id"])),
                   "messages": r["messages"], "mean score": round(r["mean_score"], 2),
                   "reach": r.get("reach")} for r in detractors + advocates],
     }))

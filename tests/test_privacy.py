@@ -380,3 +380,16 @@ def test_ingest_workers_pseudonymise_as_the_writer_does(shared, tmp_path, monkey
     # The workers pseudonymised (not this process), and the store is the same.
     assert here == {"parallel": 0, "serial": 1}
     assert rows["parallel"] == rows["serial"]
+
+
+def test_forget_finds_handles_and_names_with_regex_characters():
+    from whuffie.model import Actor, Message, Records
+
+    with whuffie.open(":memory:") as s:
+        s.add(Records(messages=[Message("x:1", "x", "x:w", None, text="mine"),
+                                Message("x:2", "x", "x:ann", None,
+                                        text="hi @we.ird-name+(1), Jean-Luc Pi*card [x] said; anne.")],
+                      actors=[Actor("x:w", "x", handle="we.ird-name+(1)", name="Jean-Luc Pi*card [x]"),
+                              Actor("x:ann", "x", handle="ann")]))
+        s.forget(["we.ird-name+(1)"])
+        assert s.sql("SELECT text FROM messages") == [{"text": "hi @[erased], [erased] said; anne."}]

@@ -469,17 +469,24 @@ def _patterns(handle: str | None, name: str | None) -> list[str]:
 
     common = _common_words()
     found = []
-    if handle:
-        local = re.escape(handle.lstrip("@").split("@", 1)[0])
+
+    def end(text: str) -> str:
+        # A word boundary after a name that ends with a letter or digit ("ann" not in "anne").
+        return r"\b" if text[-1:].isalnum() or text.endswith("_") else ""
+
+    if handle and handle.lstrip("@"):
+        bare = handle.lstrip("@").split("@", 1)[0]
+        local = re.escape(bare)
         # Groups: what comes before (kept), the prefix (kept), the handle (replaced).
-        found.append(rf"(?i)(^|[^@])(@){local}(@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+)?\b")
-        found.append(rf"(?i)(^|[^\w@/])(/?u/){local}\b")
-        if len(local) >= 3 and local.lower() not in common:
-            found.append(rf"(?i)(^|[^\w@/.\-#])(){local}\b")
+        found.append(rf"(?i)(^|[^@])(@){local}(@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+)?{end(bare)}")
+        found.append(rf"(?i)(^|[^\w@/])(/?u/){local}{end(bare)}")
+        if len(bare) >= 3 and bare.lower() not in common:
+            found.append(rf"(?i)(^|[^\w@/.\-#])(){local}{end(bare)}")
     if name and name.strip():
         words = name.split()
         if len(words) > 1 or (len(name.strip()) >= 4 and name.strip().lower() not in common):
-            found.append(rf"(?i)(^|[^\w@])(){re.escape(' '.join(words))}\b")
+            joined = " ".join(words)
+            found.append(rf"(?i)(^|[^\w@])(){re.escape(joined)}{end(joined)}")
     return found
 
 

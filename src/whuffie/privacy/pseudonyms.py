@@ -145,6 +145,8 @@ def load_key(path: str | os.PathLike, create: bool = True) -> bytes:
             fh.write(key.hex() + "\n")
         return key
     try:
+        if not file.is_file() or file.stat().st_size > 4096:
+            raise ValueError("not a small regular file")
         text = file.read_text("ascii").strip()
         key = bytes.fromhex(text)
     except (OSError, UnicodeDecodeError, ValueError) as exc:

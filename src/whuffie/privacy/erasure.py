@@ -298,6 +298,25 @@ def exclusion(store: Store) -> Exclusion | None:
 # -- forget -------------------------------------------------------------------------------------
 
 
+class _Removed(dict):
+    """Rows removed or changed per table (or ``table.column``), counted as the statements run."""
+
+    def __init__(self, con) -> None:
+        super().__init__()
+        self.con = con
+
+    def __call__(self, table: str, sql: str, params: Sequence[Any] = ()) -> None:
+        n = self.con.execute(sql, list(params)).fetchall()[0][0]
+        if n:
+            self[table] = self.get(table, 0) + int(n)
+
+
+def _drop_children(run: _Removed) -> None:
+    """The mentions, links, tags and recipients of the messages in ``_erased_messages`` go."""
+    for child in ("mentions", "links", "tags", "recipients"):
+        run(child, f"DELETE FROM {child} WHERE message_id IN (SELECT id FROM _erased_messages)")
+
+
 def resolve(store: Store, names: Iterable[str], key: bytes | str | os.PathLike | None = None) -> list[str]:
     """The actor ids that ``names`` (ids or handles) stand for; with ``key``, of a pseudonymised
     store, the names are the real ones and are pseudonymised first.
@@ -391,12 +410,7 @@ def forget(store: Store, names: Sequence[str], *, key: bytes | str | os.PathLike
         "AND handle IS NOT NULL", [actors]).fetchall()]
     profiles = con.execute("SELECT actor_id, handle, name FROM actors WHERE actor_id IN (SELECT unnest(?)) "
                            "AND platform <> 'web'", [actors]).fetchall()
-    removed: dict[str, int] = {}
-
-    def run(table: str, sql: str, params: Sequence[Any] = ()) -> None:
-        n = con.execute(sql, list(params)).fetchall()[0][0]
-        if n:
-            removed[table] = removed.get(table, 0) + int(n)
+    removed = run = _Removed(con)
 
     con.execute("BEGIN TRANSACTION")
     try:
@@ -405,8 +419,7 @@ def forget(store: Store, names: Sequence[str], *, key: bytes | str | os.PathLike
         con.execute("CREATE OR REPLACE TEMP TABLE _erased_messages AS SELECT message_id AS id, platform "
                     "FROM messages WHERE actor_id IN (SELECT id FROM _erased_actors)")
         m, a = "(SELECT id FROM _erased_messages)", "(SELECT id FROM _erased_actors)"
-        for child in ("mentions", "links", "tags", "recipients"):
-            run(child, f"DELETE FROM {child} WHERE message_id IN {m}")
+        _drop_children(run)
         run("mentions", f"DELETE FROM mentions WHERE actor_id IN {a}")
         run("recipients", f"DELETE FROM recipients WHERE actor_id IN {a}")
         run("ratings", f"DELETE FROM ratings WHERE rater_id IN {a} OR target_actor_id IN {a} "
@@ -440,7 +453,7 @@ def forget(store: Store, names: Sequence[str], *, key: bytes | str | os.PathLike
         con.execute("ROLLBACK")
         raise
     store._exclusion = None
-    done = Erasure(int(erasure_id) + len(actors), "actor", actors, removed)
+    done = Erasure(int(erasure_id) + len(actors), "actor", actors, dict(removed))
     done.rewritten = _rewrite(store) if rewrite else False
     return done
 
@@ -621,12 +634,7 @@ def prune(store: Store, older_than: str | timedelta, *, now: datetime | None = N
     age = parse_age(older_than) if isinstance(older_than, str) else older_than
     cutoff = (now or datetime.now(UTC)).replace(tzinfo=None) - age
     con = store.con
-    removed: dict[str, int] = {}
-
-    def run(table: str, sql: str, params: Sequence[Any] = ()) -> None:
-        n = con.execute(sql, list(params)).fetchall()[0][0]
-        if n:
-            removed[table] = removed.get(table, 0) + int(n)
+    removed = run = _Removed(con)
 
     con.execute("BEGIN TRANSACTION")
     try:
@@ -642,8 +650,7 @@ def prune(store: Store, older_than: str | timedelta, *, now: datetime | None = N
             UNION SELECT unnest([rater_id, target_actor_id]) FROM ratings
              WHERE created_at < ? OR target_message_id IN {m}
             UNION SELECT unnest([source_id, target_id]) FROM ties WHERE created_at < ?""", [cutoff, cutoff])
-        for child in ("mentions", "links", "tags", "recipients"):
-            run(child, f"DELETE FROM {child} WHERE message_id IN {m}")
+        _drop_children(run)
         run("ratings", f"DELETE FROM ratings WHERE created_at < ? OR target_message_id IN {m}", [cutoff])
         run("ties", "DELETE FROM ties WHERE created_at < ?", [cutoff])
         run("quarantine", "DELETE FROM quarantine WHERE created_at < ?", [cutoff])
@@ -675,7 +682,7 @@ def prune(store: Store, older_than: str | timedelta, *, now: datetime | None = N
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    done = Erasure(int(erasure_id), "prune", orphans, removed, cutoff=cutoff)
+    done = Erasure(int(erasure_id), "prune", orphans, dict(removed), cutoff=cutoff)
     done.rewritten = _rewrite(store) if rewrite and sum(removed.values()) else False
     return done
 

@@ -115,6 +115,32 @@ def test_a_pseudonymised_store_holds_no_id_handle_name_or_email_of_the_raw_files
     assert sum(h.lower() in plain_text for h in people["handles"]) > 1000
 
 
+def test_the_report_map_and_exports_of_a_pseudonymised_store_name_no_one(stores, tmp_path):
+    plain, pseudo = stores
+    people = _people(plain)
+    with whuffie.open(pseudo, read_only=True) as s:
+        # Everything shown, as a user keeping the report would ask: there is nothing real to show.
+        everyone = whuffie.Disclosure(show_private=True)
+        s.report(tmp_path / "report", disclosure=everyone)
+        s.map(tmp_path / "map.html", disclosure=everyone)
+        s.export(tmp_path / "graph.gexf")
+        s.export(tmp_path / "csv", format="csv")
+    written = "\n".join(p.read_text(errors="replace") for p in tmp_path.rglob("*")
+                        if p.is_file() and p.suffix in (".html", ".gexf", ".csv")).lower()
+    assert len(written) > 100_000
+    assert not [i for i in people["ids"] if i.lower() in written]
+    assert not [e for e in people["emails"] if e.lower() in written]
+    # Hashtags (#BorisJohnson) and sites (youtube.com) are kept: topics and publications.
+    con = duckdb.connect(str(plain), read_only=True)
+    kept = {t for (t,) in con.execute("SELECT DISTINCT lower(tag) FROM tags").fetchall()}
+    kept |= {part for (d,) in con.execute("SELECT DISTINCT domain FROM links WHERE domain IS NOT NULL")
+             .fetchall() for part in d.lower().split(".")}
+    con.close()
+    assert not [h for h in people["handles"]
+                if re.search(rf"(?<![\w.-]){re.escape(h.lower())}(?![\w-])", written)
+                and not re.search(r"\.[a-z]{2,}$", h) and h.lower() not in kept]
+
+
 def test_analyses_give_the_same_numbers_on_a_pseudonymised_store(stores):
     plain, pseudo = stores
     p = Pseudonymiser(KEY)

@@ -291,7 +291,7 @@ class Pseudonymiser:
     def path(self, path: str) -> str:
         """A file's path as a pseudonymised store records it: file names often hold a handle
         (``getAuthorFeed_alice.json``), so only the kind of file is kept."""
-        suffixes = "".join(s for s in Path(path).suffixes[-2:] if len(s) <= 6 and s[1:].isalnum())
+        suffixes = "".join(s for s in Path(path).suffixes[-2:] if len(s) <= 8 and s[1:].isalnum())
         return f"file-{self._hash('f', path)}{suffixes}"
 
     def _mention(self, platform: str, m: re.Match) -> str:

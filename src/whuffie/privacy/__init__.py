@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
+#: What an e-mail address becomes in a pseudonymised store and in the texts shared outputs quote.
+EMAIL_MASK = "[email]"
+
 #: Hex digits kept of a display pseudonym (40 bits: a map of 100,000 private actors has less than
 #: a 1% chance of showing two of them under one label).
 DISPLAY_DIGITS = 10

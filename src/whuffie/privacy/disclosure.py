@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from whuffie.errors import WhuffieError
-from whuffie.privacy import display_pseudonym, store_secret
+from whuffie.privacy import EMAIL_MASK, display_pseudonym, store_secret
 
 if TYPE_CHECKING:
     from whuffie.store.store import Store
@@ -44,8 +44,6 @@ TEXTS = ("full", "truncate", "hide")
 PUBLIC_REACH = 5_000
 #: Characters kept of a truncated text (then "…").
 TRUNCATE = 80
-#: What an e-mail address in a shown text becomes.
-EMAIL_MASK = "[email]"
 
 # One pass over a text finds every e-mail address and every mention (as ingest's pseudonymisation
 # reads them: see whuffie.privacy.pseudonyms.MENTION). An address starts where no address character

@@ -148,14 +148,14 @@ class Exclusion:
 
     def __init__(self, secret: bytes, actors: set[str], handles: set[str],
                  messages: set[str] | None = None) -> None:
-        from whuffie.privacy.pseudonyms import _common_words
+        from whuffie.privacy.pseudonyms import common_words
 
         self.secret, self.actors, self.handles = secret, actors, handles
         self.messages = messages or set()
         self._seen: dict[str, bool] = {}
         self._gone: dict[str, bool] = {}
         self._handles: dict[tuple[str, str], bool] = {}
-        self._common = _common_words()
+        self._common = common_words()
 
     def erased(self, actor_id: str | None) -> bool:
         """Whether ``actor_id`` was erased."""
@@ -405,11 +405,9 @@ def forget(store: Store, names: Sequence[str], *, key: bytes | str | os.PathLike
     actors = resolve(store, names, key)
     con = store.con
     secret = store_secret(con)
-    handles = [(a, p, h) for a, p, h in con.execute(
-        "SELECT actor_id, platform, handle FROM actors WHERE actor_id IN (SELECT unnest(?)) "
-        "AND handle IS NOT NULL", [actors]).fetchall()]
-    profiles = con.execute("SELECT actor_id, handle, name FROM actors WHERE actor_id IN (SELECT unnest(?)) "
-                           "AND platform <> 'web'", [actors]).fetchall()
+    profiles = con.execute("SELECT actor_id, platform, handle, name FROM actors "
+                           "WHERE actor_id IN (SELECT unnest(?))", [actors]).fetchall()
+    handles = [(a, p, h) for a, p, h, _ in profiles if h is not None]
     removed = run = _Removed(con)
 
     con.execute("BEGIN TRANSACTION")
@@ -432,8 +430,9 @@ def forget(store: Store, names: Sequence[str], *, key: bytes | str | os.PathLike
         run("messages", f"DELETE FROM messages WHERE message_id IN {m}")
         run("actors", f"DELETE FROM actors WHERE actor_id IN {a}")
         _forget_results(con, actors, [h for _, _, h in handles], run)
-        for _, handle, name in profiles:
-            _mask_actor(con, handle, name, run)
+        for _, platform, handle, name in profiles:
+            if platform != "web":  # sites are publications (see whuffie.privacy.pseudonyms)
+                _mask_actor(con, handle, name, run)
         _forget_quarantine(con, actors, [h for _, _, h in handles], run)
         erasure_id = con.execute("SELECT coalesce(max(erasure_id), 0) FROM erasures").fetchall()[0][0]
         now = datetime.now(UTC).replace(tzinfo=None)
@@ -478,9 +477,9 @@ def _patterns(handle: str | None, name: str | None) -> list[str]:
     """RE2 patterns of an actor in a text, any case: ``@handle`` (``@handle@instance``, ``u/handle``);
     the handle as a plain word and the display name, unless they are common words (which
     texts use for themselves; see :class:`whuffie.privacy.pseudonyms.Known`)."""
-    from whuffie.privacy.pseudonyms import _common_words
+    from whuffie.privacy.pseudonyms import common_words
 
-    common = _common_words()
+    common = common_words()
     found = []
 
     def end(text: str) -> str:

@@ -50,6 +50,7 @@ import phonenumbers
 import pyarrow as pa
 
 from whuffie.errors import WhuffieError
+from whuffie.privacy import EMAIL_MASK
 from whuffie.urls import normalize, normalize_many
 
 if TYPE_CHECKING:
@@ -262,7 +263,7 @@ class Pseudonymiser:
             return text
         if _MASKABLE.search(text):
             text = _URL.sub(lambda m: self.url(m[0]) or "", text)
-            text = _EMAIL.sub("[email]", text)
+            text = _EMAIL.sub(EMAIL_MASK, text)
             text = MENTION.sub(lambda m: self._mention(platform, m), text)
             text = mask_phones(text)
         return known.replace(text) if known else text
@@ -272,7 +273,7 @@ class Pseudonymiser:
         words: dict[str, str] = {}
         if actors is None:
             return Known(words)
-        common = _common_words()
+        common = common_words()
         for platform, handle, name in zip(*(actors.column(c).to_pylist()
                                             for c in ("platform", "handle", "name")), strict=True):
             if platform == "web":
@@ -310,7 +311,7 @@ class Pseudonymiser:
             return self.text(platform, value, known)
 
         out = replace(t, profiles=[self.actor(a) for a in t.profiles],
-                      quarantine=[self._quarantine(q, t) for q in t.quarantine], pseudonymised=True)
+                      quarantine=[self._quarantine(q) for q in t.quarantine], pseudonymised=True)
         if t.actors is not None:
             platforms = t.actors.column("platform").to_pylist()
             out.actors = _mapped(t.actors, {
@@ -350,15 +351,12 @@ class Pseudonymiser:
                                         "target_id": self.actor})
         return out
 
-    def _quarantine(self, row, t: Tables):
+    def _quarantine(self, row):
         # The raw excerpt of a bad record holds whatever the file held: it is not kept; the reason
         # may quote an id ("time ... of actor bluesky:did:plc:... is implausible").
-        reason = _ID_IN_TEXT.sub(lambda m: self._id_in_text(m[0]), row.reason)
+        reason = _ID_IN_TEXT.sub(lambda m: self.actor(m[0]), row.reason)
         return replace(row, path=self.path(row.path), excerpt="",
                        reason=self.text("", reason) or reason)
-
-    def _id_in_text(self, value: str) -> str:
-        return self.actor(value) or value
 
 
 class Known:
@@ -423,7 +421,16 @@ def inside(text: str, start: int, end: int) -> bool:
                 or (end + 1 < len(text) and text[end] == "." and text[end + 1].isalnum()))
 
 
-def _common_words() -> frozenset[str]:
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Stop words and sentiment-lexicon words: handles and names that are such words are left in
+    texts (replacing them would change what the analyses read).
+
+    Examples
+    --------
+    >>> {"the", "love", "génial"} <= common_words(), "syockel" in common_words()
+    (True, False)
+    """
     from whuffie.voice.buzz import stop_words
     from whuffie.voice.lexicon import words
 
